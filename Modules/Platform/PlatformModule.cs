@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Text.Json;
+using BirbalAI.Platform.Configuration;
+using BirbalAI.Platform.Database;
+using BirbalAI.Platform.Health;
+using BirbalAI.Platform.Messaging;
+using BirbalAI.Platform.Web;
+using Dapper;
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using StackExchange.Redis;
+
+namespace BirbalAI.Platform;
+
+public static class PlatformModule
+{
+    /// <summary>Every ActivitySource of the product starts with this name.</summary>
+    public const string TelemetryName = "BirbalAI";
+    public static readonly ActivitySource Activities = new($"{TelemetryName}.Platform");
+
+    /// <summary>Configuration, data stores, messaging, Hangfire storage, problem details, OpenAPI, health, telemetry.</summary>
+    public static HostRole AddPlatform(this WebApplicationBuilder builder)
+    {
+        var role = HostRole.Parse(builder.Configuration["role"]);
+        var services = builder.Services;
+        services.AddSingleton(role);
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+
+        // Secrets as one file per setting (Secrets__JwtSigningKey), the way container platforms mount them.
+        if (builder.Configuration["SecretsDirectory"] is { Length: > 0 } secrets)
+            builder.Configuration.AddKeyPerFile(Path.GetFullPath(secrets), optional: false, reloadOnChange: false);
+
+        services.AddValidatedOptions<DatabaseOptions>(DatabaseOptions.Section);
+        services.AddValidatedOptions<RedisOptions>(RedisOptions.Section);
+        services.AddValidatedOptions<RabbitMqOptions>(RabbitMqOptions.Section);
+        services.AddValidatedOptions<SecretsOptions>(SecretsOptions.Section)
+            .PostConfigure<IHostEnvironment>((o, env) => o.IsDevelopment = env.IsDevelopment());
+        var listen = builder.Configuration.GetValidated<ListenOptions>(ListenOptions.Section);
+        builder.WebHost.UseUrls(role.ServesWeb ? listen.Web : listen.Worker);
+
+        builder.Logging.Configure(o => o.ActivityTrackingOptions =
+            ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
+
+        services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString)
+            .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
+            .Build());
+        services.AddSingleton<IConnectionMultiplexer>(sp =>
+        {
+            var redis = ConfigurationOptions.Parse(sp.GetRequiredService<IOptions<RedisOptions>>().Value.ConnectionString);
+            redis.AbortOnConnectFail = false;   // start even if Redis is briefly away; /readyz tells
+            return ConnectionMultiplexer.Connect(redis);
+        });
+        services.AddSingleton<Broadcasts>();
+        services.AddSingleton<RabbitConnection>();
+
+        services.AddMigrations("platform", typeof(PlatformModule).Assembly);
+        services.AddSingleton<Migrator>();
+        services.AddHostedService<MigrateOnStart>();
+        services.AddHostedService<MessagingTopology>();
+
+        services.AddHangfire((sp, hangfire) => hangfire
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(storage => storage.UseNpgsqlConnection(
+                    sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString),
+                new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true }));
+
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+            c.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? c.HttpContext.TraceIdentifier);
+        services.AddOpenApi();
+        services.AddAuthorization();
+        services.AddSingleton<AdminNavigation>();
+        services.AddAdminLink("API reference", "/swagger", policy: null, order: 900);
+
+        services.AddHealthChecks()
+            .AddCheck<PostgresReady>("postgres", tags: ["ready"])
+            .AddCheck<RedisReady>("redis", tags: ["ready"])
+            .AddCheck<RabbitMqReady>("rabbitmq", tags: ["ready"]);
+
+        var otel = services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("birbal-ai", serviceInstanceId: $"{Environment.MachineName}-{role.Name}"))
+            .WithTracing(t => t.AddSource($"{TelemetryName}.*").AddAspNetCoreInstrumentation().AddNpgsql())
+            .WithMetrics(m => m.AddMeter($"{TelemetryName}.*").AddAspNetCoreInstrumentation().AddPrometheusExporter());
+        if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+            otel.UseOtlpExporter();
+
+        services.AddSingleton<IStartupFilter, ErrorHandlingStartupFilter>();
+        return role;
+    }
+
+    public static IServiceCollection AddMigrations(this IServiceCollection services, string module, System.Reflection.Assembly assembly) =>
+        services.AddSingleton(new MigrationSource(module, assembly));
+
+    /// <summary>Health and metrics on every role; OpenAPI, Swagger UI and (in Development) the Hangfire dashboard on web roles.</summary>
+    public static WebApplication MapPlatform(this WebApplication app)
+    {
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = c => c.Tags.Contains("ready"),
+            ResponseWriter = WriteHealthAsync,
+        }).AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
+
+        if (!app.Services.GetRequiredService<HostRole>().ServesWeb) return app;
+
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.UseSwaggerUI(ui =>
+        {
+            ui.RoutePrefix = "swagger";
+            ui.SwaggerEndpoint("/openapi/v1.json", "Birbal AI v1");
+            ui.DocumentTitle = "Birbal AI API";
+        });
+        // The dashboard's Admin policy arrives with Identity; until then it exists only in Development,
+        // where Hangfire's own filter admits local requests only.
+        if (app.Environment.IsDevelopment())
+            app.MapHangfireDashboard("/hangfire");
+        return app;
+    }
+
+    static Task WriteHealthAsync(HttpContext context, HealthReport report)
+    {
+        context.Response.ContentType = "application/json";
+        return context.Response.WriteAsync(JsonSerializer.Serialize(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), e.Value.Description }),
+        }, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+    }
+
+    sealed class MigrateOnStart(Migrator migrator) : IHostedService
+    {
+        public Task StartAsync(CancellationToken ct) => migrator.MigrateAsync(ct);
+        public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+    }
+}

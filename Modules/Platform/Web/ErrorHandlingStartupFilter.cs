@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace BirbalAI.Platform.Web;
+
+/// <summary>
+/// Error handling as the outermost middleware, so it wraps everything a module (or a test) adds:
+/// under /api every error is RFC 7807 problem details; pages get the host's error page.
+/// </summary>
+sealed class ErrorHandlingStartupFilter : IStartupFilter
+{
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.UseWhen(IsApi, api =>
+        {
+            api.UseExceptionHandler();
+            api.UseStatusCodePages();
+        });
+        app.UseWhen(c => !IsApi(c), pages =>
+        {
+            pages.UseExceptionHandler("/Error");
+            pages.UseStatusCodePagesWithReExecute("/Error", "?code={0}");
+        });
+        next(app);
+    };
+
+    static bool IsApi(HttpContext context) => context.Request.Path.StartsWithSegments("/api");
+}

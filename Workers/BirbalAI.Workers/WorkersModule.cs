@@ -1,0 +1,18 @@
+using BirbalAI.Platform;
+using Hangfire;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BirbalAI.Workers;
+
+public static class WorkersModule
+{
+    /// <summary>Hangfire's server, the outbox relay and the RabbitMQ consumers — only on roles that run workers.</summary>
+    public static IServiceCollection AddWorkers(this IServiceCollection services, HostRole role)
+    {
+        if (!role.RunsWorkers) return services;
+        services.AddHangfireServer(o => o.WorkerCount = Math.Max(2, Environment.ProcessorCount));
+        services.AddHostedService<OutboxRelay>();
+        services.AddHostedService<EventConsumers>();
+        return services;
+    }
+}

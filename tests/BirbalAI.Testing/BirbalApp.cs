@@ -1,0 +1,94 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+
+namespace BirbalAI.Testing;
+
+/// <summary>
+/// The whole app on the real servers, for one test class: its own database (cloned from the migrated
+/// template), its own RabbitMQ exchange and queue prefix and its own Redis key prefix. A second instance
+/// made with <see cref="ReplicaOf"/> shares them, like a second replica of one deployment.
+/// </summary>
+public class BirbalApp<TProgram> : WebApplicationFactory<TProgram>, IAsyncLifetime where TProgram : class
+{
+    readonly BirbalApp<TProgram>? primary;
+    readonly Dictionary<string, string?> settings = new(StringComparer.OrdinalIgnoreCase);
+    readonly List<Action<IServiceCollection>> serviceChanges = [];
+    TestDatabase? database;
+
+    public BirbalApp() : this(null) { }
+
+    BirbalApp(BirbalApp<TProgram>? primary)
+    {
+        this.primary = primary;
+        Prefix = primary?.Prefix ?? TestServers.UniqueName();
+    }
+
+    /// <summary>Names this instance's database, queues and keys.</summary>
+    public string Prefix { get; }
+    public string EnvironmentName { get; set; } = "Testing";
+    public TestDatabase Database => primary?.Database ?? database ?? throw new InvalidOperationException("InitializeAsync has not run");
+
+    /// <summary>A second instance of the same deployment: same database, broker prefix and Redis prefix.</summary>
+    public BirbalApp<TProgram> ReplicaOf() => new(this);
+
+    /// <summary>Overrides one configuration setting ("Section:Key"); call before the app starts.</summary>
+    public BirbalApp<TProgram> With(string key, string? value)
+    {
+        settings[key] = value;
+        return this;
+    }
+
+    /// <summary>Changes the app's services (e.g. adds a test-only event handler); call before the app starts.</summary>
+    public BirbalApp<TProgram> WithServices(Action<IServiceCollection> change)
+    {
+        serviceChanges.Add(change);
+        return this;
+    }
+
+    public virtual async ValueTask InitializeAsync()
+    {
+        if (primary is null) database = await TestDatabase.CreateAsync();
+    }
+
+    /// <summary>Starts the app on a real loopback socket (for a browser) and returns its base address.</summary>
+    public Uri StartOnSocket()
+    {
+        UseKestrel(0);
+        StartServer();
+        var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        return new Uri(addresses.First().Replace("[::]", "127.0.0.1").Replace("localhost", "127.0.0.1"));
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment(EnvironmentName);
+        var defaults = new Dictionary<string, string?>
+        {
+            ["Database:ConnectionString"] = Database.ConnectionString,
+            ["Redis:ConnectionString"] = TestServers.Redis,
+            ["Redis:KeyPrefix"] = Prefix + ":",
+            ["RabbitMq:Uri"] = TestServers.RabbitMq,
+            ["RabbitMq:Prefix"] = Prefix + ".",
+            ["RabbitMq:RetryDelaysMs"] = "50,100",
+            ["RabbitMq:RelayIdleMs"] = "200",
+            ["Secrets:JwtSigningKey"] = "test-jwt-signing-key-" + Prefix + "-0123456789abcdef",
+            ["Secrets:EncryptionKey"] = "test-encryption-key-" + Prefix + "-0123456789abcdef",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:Console:FormatterName"] = "simple",
+        };
+        foreach (var (key, value) in defaults.Where(d => !settings.ContainsKey(d.Key))) builder.UseSetting(key, value);
+        foreach (var (key, value) in settings) builder.UseSetting(key, value);
+        builder.ConfigureServices(services => serviceChanges.ForEach(change => change(services)));
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (database is not null) await database.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+}
