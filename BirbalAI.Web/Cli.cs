@@ -34,6 +34,10 @@ static class Cli
         {
             return Fail($"configuration error: {string.Join("; ", e.Failures)}");
         }
+        catch (AggregateException e) when (e.InnerExceptions.All(i => i is OptionsValidationException))
+        {
+            return Fail($"configuration error: {string.Join("; ", e.InnerExceptions.Cast<OptionsValidationException>().SelectMany(i => i.Failures))}");
+        }
         catch (Exception e) when (e is HostRoleException or MigrationException)
         {
             return Fail($"start-up refused: {e.Message}");

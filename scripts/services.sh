@@ -41,7 +41,7 @@ install_services() { apt_install postgresql-15 redis-server rabbitmq-server; }
 
 # ---------------- PostgreSQL ----------------
 pg_start() {
-  if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then log "postgres ($set_name) already up on $PG_PORT"; return; fi
+  if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres; then log "postgres ($set_name) already up on $PG_PORT"; return; fi
   local d=$dir/pg
   mkdir -p "$d/run"
   chown -R postgres:postgres "$d"        # initdb and postgres refuse to run as root
@@ -52,7 +52,7 @@ pg_start() {
   # Test data is thrown away: no fsync. The run set keeps full durability.
   [ "$set_name" = test ] && opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$d/data" -l "$d/postgres.log" -w -t 60 -o "$opts" start >/dev/null
-  until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; do sleep 0.2; done
+  until "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres; do sleep 0.2; done
   psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "select 1 from pg_database where datname='birbal'" | grep -q 1 \
     || psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "create database birbal" >/dev/null
   log "postgres ($set_name) up on 127.0.0.1:$PG_PORT"
@@ -61,7 +61,7 @@ pg_stop() {
   [ -f "$dir/pg/data/postmaster.pid" ] || return 0
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/pg/data" -m fast -w stop >/dev/null 2>&1 || true
 }
-pg_status() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && echo "postgres ($set_name): up on $PG_PORT" || echo "postgres ($set_name): down"; }
+pg_status() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres && echo "postgres ($set_name): up on $PG_PORT" || echo "postgres ($set_name): down"; }
 
 # ---------------- Redis ----------------
 redis_start() {
@@ -119,9 +119,9 @@ rmq_stop() {
 rmq_status() { ( rmq_env; "$RMQ_BIN/rabbitmq-diagnostics" -q ping >/dev/null 2>&1 && echo "rabbitmq ($set_name): up on $RMQ_PORT" || echo "rabbitmq ($set_name): down" ); }
 
 print_env() {
-  echo "Database__ConnectionString=Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=birbal"
-  echo "Redis__ConnectionString=127.0.0.1:$REDIS_PORT"
-  echo "RabbitMq__Uri=amqp://guest:guest@127.0.0.1:$RMQ_PORT/"
+  echo "Database__ConnectionString='Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=birbal'"
+  echo "Redis__ConnectionString='127.0.0.1:$REDIS_PORT'"
+  echo "RabbitMq__Uri='amqp://guest:guest@127.0.0.1:$RMQ_PORT/'"
 }
 
 case "$cmd" in

@@ -83,7 +83,13 @@ public static class PlatformModule
 
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
             c.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? c.HttpContext.TraceIdentifier);
-        services.AddOpenApi();
+        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Birbal AI";
+            document.Info.Description = "Self-hosted content moderation. Every /api error is RFC 7807 problem details.";
+            document.Servers?.Clear();   // clients call the host they fetched the document from
+            return Task.CompletedTask;
+        }));
         services.AddAuthorization();
         services.AddSingleton<AdminNavigation>();
         services.AddAdminLink("API reference", "/swagger", policy: null, order: 900);

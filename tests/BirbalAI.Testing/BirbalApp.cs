@@ -21,7 +21,8 @@ public class BirbalApp<TProgram> : WebApplicationFactory<TProgram>, IAsyncLifeti
 
     public BirbalApp() : this(null) { }
 
-    BirbalApp(BirbalApp<TProgram>? primary)
+    /// <summary>With <paramref name="primary"/>, a second instance of the same deployment: same database, broker prefix and Redis prefix.</summary>
+    protected BirbalApp(BirbalApp<TProgram>? primary)
     {
         this.primary = primary;
         Prefix = primary?.Prefix ?? TestServers.UniqueName();
@@ -31,9 +32,6 @@ public class BirbalApp<TProgram> : WebApplicationFactory<TProgram>, IAsyncLifeti
     public string Prefix { get; }
     public string EnvironmentName { get; set; } = "Testing";
     public TestDatabase Database => primary?.Database ?? database ?? throw new InvalidOperationException("InitializeAsync has not run");
-
-    /// <summary>A second instance of the same deployment: same database, broker prefix and Redis prefix.</summary>
-    public BirbalApp<TProgram> ReplicaOf() => new(this);
 
     /// <summary>Overrides one configuration setting ("Section:Key"); call before the app starts.</summary>
     public BirbalApp<TProgram> With(string key, string? value)
@@ -66,6 +64,8 @@ public class BirbalApp<TProgram> : WebApplicationFactory<TProgram>, IAsyncLifeti
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(EnvironmentName);
+        // Serve wwwroot from the projects as Development does (a published app carries its own copy).
+        builder.UseStaticWebAssets();
         var defaults = new Dictionary<string, string?>
         {
             ["Database:ConnectionString"] = Database.ConnectionString,

@@ -1,0 +1,37 @@
+using BirbalAI.Testing;
+
+namespace BirbalAI.BrowserTests;
+
+/// <summary>The whole app on a real loopback socket, and Debian's chromium to look at it.</summary>
+public sealed class BrowserApp : IAsyncLifetime
+{
+    public BirbalApp<Program> App { get; } = new();
+    public Browser Browser { get; } = new();
+    public Uri Address { get; private set; } = null!;
+
+    /// <summary>Screenshots land here for a person to look at (git-ignored).</summary>
+    public static string ScreenshotDirectory
+    {
+        get
+        {
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "BirbalAI.sln"))) directory = directory.Parent;
+            var path = Path.Combine(directory!.FullName, ".local", "test", "screenshots");
+            Directory.CreateDirectory(path);
+            return path;
+        }
+    }
+
+    public async ValueTask InitializeAsync()
+    {
+        await App.InitializeAsync();
+        Address = App.StartOnSocket();
+        await Browser.InitializeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Browser.DisposeAsync();
+        await App.DisposeAsync();
+    }
+}

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using BirbalAI.Testing;
+
+namespace BirbalAI.IntegrationTests.Hosting;
+
+/// <summary>The built BirbalAI.Web.dll run as its own process, as an operator runs it.</summary>
+public sealed class AppProcess : IAsyncDisposable
+{
+    readonly Process process;
+    readonly StringBuilder output = new();
+    readonly StringBuilder errors = new();
+
+    AppProcess(Process process)
+    {
+        this.process = process;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (errors) errors.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Output { get { lock (output) return output.ToString(); } }
+    public string Errors { get { lock (errors) return errors.ToString(); } }
+
+    public static string AppDll
+    {
+        get
+        {
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "BirbalAI.sln"))) directory = directory.Parent;
+            var configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+            return Path.Combine(directory!.FullName, "BirbalAI.Web", "bin", configuration, "net10.0", "BirbalAI.Web.dll");
+        }
+    }
+
+    /// <summary>Settings pointing at the test servers and <paramref name="database"/>, with a unique prefix.</summary>
+    public static Dictionary<string, string?> Settings(TestDatabase database, string prefix) => new()
+    {
+        ["Database__ConnectionString"] = database.ConnectionString,
+        ["Redis__ConnectionString"] = TestServers.Redis,
+        ["Redis__KeyPrefix"] = prefix + ":",
+        ["RabbitMq__Uri"] = TestServers.RabbitMq,
+        ["RabbitMq__Prefix"] = prefix + ".",
+        ["Secrets__JwtSigningKey"] = "process-test-jwt-signing-key-0123456789abcdef",
+        ["Secrets__EncryptionKey"] = "process-test-encryption-key-0123456789abcdef",
+    };
+
+    public static AppProcess Start(IReadOnlyDictionary<string, string?> environment, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(AppDll)!,
+        };
+        start.ArgumentList.Add(AppDll);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        // Only what the test says: nothing of the developer's own environment leaks in.
+        foreach (var key in start.Environment.Keys.Where(k => k.Contains("__", StringComparison.Ordinal) || k.StartsWith("ASPNETCORE_", StringComparison.Ordinal)).ToList())
+            start.Environment.Remove(key);
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+        return new AppProcess(Process.Start(start)!);
+    }
+
+    public async Task<int> ExitCodeAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(cts.Token);
+        process.WaitForExit();   // flushes the redirected streams
+        return process.ExitCode;
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+        process.Dispose();
+    }
+}
