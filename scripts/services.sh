@@ -45,8 +45,16 @@ pg_start() {
   local d=$dir/pg
   mkdir -p "$d/run"
   chown -R postgres:postgres "$d"        # initdb and postgres refuse to run as root
+  # ...so the postgres user must be able to reach the folder: give "search" (x) on any parent that
+  # lacks it (a clone under a 0700 mktemp folder, say). Nothing becomes listable or readable.
+  local up=$d
+  while [ "$up" != / ]; do
+    up=$(dirname "$up")
+    runuser -u postgres -- test -x "$up" 2>/dev/null || { chmod o+x "$up"; log "gave o+x to $up so PostgreSQL can reach its data"; }
+  done
   if [ ! -s "$d/data/PG_VERSION" ]; then
-    runuser -u postgres -- "$PG_BIN/initdb" -D "$d/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$d/initdb.log" 2>&1
+    runuser -u postgres -- "$PG_BIN/initdb" -D "$d/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$d/initdb.log" 2>&1 \
+      || { log "initdb failed:"; tail -n 5 "$d/initdb.log" >&2; exit 1; }
   fi
   local opts="-p $PG_PORT -k $d/run -c listen_addresses=127.0.0.1 -c max_connections=300"
   # Test data is thrown away: no fsync. The run set keeps full durability.
@@ -98,6 +106,10 @@ rmq_start() {
   mkdir -p "$d/home" "$d/mnesia" "$d/log"
   rmq_env
   if "$RMQ_BIN/rabbitmq-diagnostics" -q ping >/dev/null 2>&1; then log "rabbitmq ($set_name) already up on $RMQ_PORT"; return; fi
+  if (exec 3<>"/dev/tcp/127.0.0.1/$RMQ_PORT") 2>/dev/null; then
+    log "rabbitmq ($set_name): port $RMQ_PORT is taken by a broker this folder did not start (another checkout's services?); stop it first"
+    exit 1
+  fi
   : > "$RABBITMQ_CONF_ENV_FILE"
   [ -f "$d/enabled_plugins" ] || echo '[].' > "$d/enabled_plugins"
   [ -f "$d/rabbitmq.conf" ] || printf 'loopback_users.guest = true\ndisk_free_limit.absolute = 50MB\n' > "$d/rabbitmq.conf"
@@ -112,7 +124,11 @@ rmq_start() {
 rmq_stop() {
   [ -d "$dir/rabbitmq" ] || return 0
   ( rmq_env
-    "$RMQ_BIN/rabbitmqctl" -q stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1 || true
+    # 'stop PIDFILE' waits for the broker to exit; only ask when that broker is really running.
+    if [ -s "$RABBITMQ_PID_FILE" ] && kill -0 "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null; then
+      timeout 60 "$RMQ_BIN/rabbitmqctl" -q stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1 || kill "$(cat "$RABBITMQ_PID_FILE")" 2>/dev/null || true
+    fi
+    rm -f "$RABBITMQ_PID_FILE"
     for _ in $(seq 50); do epmd -port "$EPMD_PORT" -names 2>/dev/null | grep -q "^name " || break; sleep 0.1; done
     epmd -port "$EPMD_PORT" -kill >/dev/null 2>&1 || true )
 }
@@ -131,7 +147,8 @@ case "$cmd" in
   start)
     install_services
     [ "$set_name" = test ] && apt_install chromium fasttext
-    pg_start & pg=$!; redis_start; rmq_start; wait $pg ;;
+    pg_start & pg=$!; redis_start; rmq_start
+    wait $pg || { log "postgres ($set_name) did not start; see $dir/pg"; exit 1; } ;;
   stop) rmq_stop; redis_stop; pg_stop; log "services ($set_name) stopped" ;;
   status) pg_status; redis_status; rmq_status ;;
   env) print_env ;;
