@@ -5,27 +5,16 @@ using Microsoft.Extensions.Options;
 namespace BirbalAI.Web;
 
 /// <summary>
-/// Command-line verbs for headless operation, and one clear line instead of a stack trace when the
-/// configuration or the database refuses to start.
+/// Command-line verbs for headless operation (each module registers its own as a <see cref="CliVerb"/>),
+/// and one clear line instead of a stack trace when the configuration or the database refuses to start.
 /// </summary>
 static class Cli
 {
-    static readonly string[] Verbs = ["migrate"];
-
-    public static bool IsVerb(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
+    /// <summary>A verb is a first argument that is not an option ("migrate", "admin create …").</summary>
+    public static bool IsVerb(string[] args) => args.Length > 0 && !args[0].StartsWith('-') && !args[0].Contains('=');
 
     public static async Task<int> RunAsync(string[] args, Func<Task<int>> run)
     {
-        if (args is ["help" or "--help" or "-h", ..])
-        {
-            Console.WriteLine("""
-                Birbal AI — self-hosted content moderation.
-
-                usage: BirbalAI.Web [--role all|web|worker] [--Section:Setting=value …]
-                       BirbalAI.Web migrate        apply the database migrations and exit
-                """);
-            return 0;
-        }
         try
         {
             return await run();
@@ -38,9 +27,9 @@ static class Cli
         {
             return Fail($"configuration error: {string.Join("; ", e.InnerExceptions.Cast<OptionsValidationException>().SelectMany(i => i.Failures))}");
         }
-        catch (Exception e) when (e is HostRoleException or MigrationException)
+        catch (Exception e) when (e is HostRoleException or MigrationException or CliUsageException)
         {
-            return Fail($"start-up refused: {e.Message}");
+            return Fail($"{(e is CliUsageException ? "usage" : "start-up refused")}: {e.Message}");
         }
         catch (Npgsql.NpgsqlException e) when (e.InnerException is System.Net.Sockets.SocketException or TimeoutException)
         {
@@ -50,17 +39,19 @@ static class Cli
 
     public static async Task<int> RunVerbAsync(WebApplication app, string[] args)
     {
-        switch (args[0])
+        var verbs = app.Services.GetServices<CliVerb>().OrderBy(v => v.Name, StringComparer.Ordinal).ToList();
+        if (args[0] is "help")
         {
-            case "migrate":
-                var applied = await app.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
-                Console.WriteLine(applied.Count == 0
-                    ? "migrate: the database is up to date"
-                    : $"migrate: applied {applied.Count}: {string.Join(", ", applied.Select(m => $"{m.Module}/{m.Version:0000}_{m.Name}"))}");
-                return 0;
-            default:
-                return Fail($"unknown verb '{args[0]}'");
+            Console.WriteLine("Birbal AI — self-hosted content moderation.\n");
+            Console.WriteLine("usage: BirbalAI.Web [--role all|web|worker] [--Section:Setting=value …]");
+            foreach (var v in verbs) Console.WriteLine($"       BirbalAI.Web {v.Usage}");
+            return 0;
         }
+        // The longest verb whose words begin the arguments ("apikey create" before "apikey").
+        var verb = verbs.Where(v => v.Name.Split(' ') is var words && words.Length <= args.Length && words.SequenceEqual(args[..words.Length]))
+            .MaxBy(v => v.Name.Length);
+        if (verb is null) return Fail($"unknown verb '{args[0]}'; try: BirbalAI.Web help");
+        return await verb.Run(app.Services, args[verb.Name.Split(' ').Length..], Console.In, Console.Out);
     }
 
     static int Fail(string line)

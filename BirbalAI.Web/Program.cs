@@ -1,3 +1,4 @@
+using BirbalAI.Identity;
 using BirbalAI.Platform;
 using BirbalAI.Web;
 using BirbalAI.Workers;
@@ -6,16 +7,21 @@ return await Cli.RunAsync(args, async () =>
 {
     var builder = WebApplication.CreateBuilder(args);
     var role = builder.AddPlatform();
+    builder.Services.AddIdentityModule();
     builder.Services.AddWorkers(role);
     if (role.ServesWeb) builder.Services.AddRazorPages();
 
     var app = builder.Build();
     if (Cli.IsVerb(args)) return await Cli.RunVerbAsync(app, args);
 
-    app.MapPlatform();
+    app.MapPlatform();   // health, metrics and API docs: open to all, so before authentication
     if (role.ServesWeb)
     {
-        app.MapStaticAssets();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.MapIdentityModule();
+        app.MapStaticAssets().AllowAnonymous();
         app.MapRazorPages();
     }
     await app.RunAsync();

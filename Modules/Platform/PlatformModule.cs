@@ -70,6 +70,14 @@ public static class PlatformModule
 
         services.AddMigrations("platform", typeof(PlatformModule).Assembly);
         services.AddSingleton<Migrator>();
+        services.AddCliVerb(new CliVerb("migrate", "migrate                  apply the database migrations and exit", async (sp, _, _, output) =>
+        {
+            var applied = await sp.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
+            await output.WriteLineAsync(applied.Count == 0
+                ? "migrate: the database is up to date"
+                : $"migrate: applied {applied.Count}: {string.Join(", ", applied.Select(m => $"{m.Module}/{m.Version:0000}_{m.Name}"))}");
+            return 0;
+        }));
         services.AddHostedService<MigrateOnStart>();
         services.AddHostedService<MessagingTopology>();
 
@@ -81,6 +89,13 @@ public static class PlatformModule
                     sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString),
                 new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true }));
 
+        services.AddRedisDataProtection();
+        services.AddValidatedOptions<ApiLimitsOptions>(ApiLimitsOptions.Section);
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.OnRejected = RateLimits.RejectAsync;
+        });
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
             c.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? c.HttpContext.TraceIdentifier);
         services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
@@ -93,6 +108,7 @@ public static class PlatformModule
         services.AddAuthorization();
         services.AddSingleton<AdminNavigation>();
         services.AddAdminLink("API reference", "/swagger", policy: null, order: 900);
+        services.AddAdminLink("Jobs", "/hangfire", BirbalAI.Contracts.Identity.Policies.Admin, order: 800);
 
         services.AddHealthChecks()
             .AddCheck<PostgresReady>("postgres", tags: ["ready"])
@@ -123,6 +139,13 @@ public static class PlatformModule
             ResponseWriter = WriteHealthAsync,
         }).AllowAnonymous();
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
+        // An address nothing serves is a plain 404 (problem details under /api, the error page elsewhere)
+        // for everyone, rather than a demand to sign in first.
+        app.MapFallback(context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        }).AllowAnonymous();
 
         if (!app.Services.GetRequiredService<HostRole>().ServesWeb) return app;
 
@@ -133,10 +156,9 @@ public static class PlatformModule
             ui.SwaggerEndpoint("/openapi/v1.json", "Birbal AI v1");
             ui.DocumentTitle = "Birbal AI API";
         });
-        // The dashboard's Admin policy arrives with Identity; until then it exists only in Development,
-        // where Hangfire's own filter admits local requests only.
-        if (app.Environment.IsDevelopment())
-            app.MapHangfireDashboard("/hangfire");
+        // ASP.NET authorization (the Admin policy) guards the dashboard, not Hangfire's local-only filter.
+        app.MapHangfireDashboard("/hangfire", new DashboardOptions { Authorization = [], AppPath = "/", DashboardTitle = "Birbal AI jobs" })
+            .RequireAuthorization(BirbalAI.Contracts.Identity.Policies.Admin);
         return app;
     }
 

@@ -16,6 +16,7 @@ sealed class ErrorHandlingStartupFilter : IStartupFilter
         {
             api.UseExceptionHandler();
             api.UseStatusCodePages();
+            api.Use(RateLimits.LimitBodyAsync);
         });
         app.UseWhen(c => !IsApi(c), pages =>
         {
@@ -25,5 +26,6 @@ sealed class ErrorHandlingStartupFilter : IStartupFilter
         next(app);
     };
 
-    static bool IsApi(HttpContext context) => context.Request.Path.StartsWithSegments("/api");
+    static bool IsApi(HttpContext context) =>
+        context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/v1");
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using BirbalAI.Contracts.Identity;
 using BirbalAI.Workers;
 using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
@@ -65,15 +66,21 @@ public sealed class RoleTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_Hangfire_dashboard_is_not_mapped_outside_Development()
+    public async Task The_Hangfire_dashboard_is_for_Admins_only()
     {
-        var testing = await StartAsync("all");
-        var development = await StartAsync("all");
-        development.EnvironmentName = "Development";
+        var app = await StartAsync("all");
+        var anonymous = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
-        Assert.Equal(HttpStatusCode.NotFound, (await testing.CreateClient().GetAsync("/hangfire", TestContext.Current.CancellationToken)).StatusCode);
-        // In Development it exists, behind Hangfire's local-requests-only filter (the test server has no remote address).
-        Assert.NotEqual(HttpStatusCode.NotFound, (await development.CreateClient().GetAsync("/hangfire", TestContext.Current.CancellationToken)).StatusCode);
-        Assert.NotNull(development.Services.GetService<JobStorage>());
+        var toSignIn = await anonymous.GetAsync("/hangfire", TestContext.Current.CancellationToken);
+        var member = await (await Accounts.SignedInAsync(app, Roles.Member)).GetAsync("/hangfire", TestContext.Current.CancellationToken);
+        var admin = await (await Accounts.SignedInAsync(app, Roles.Admin)).GetAsync("/hangfire", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Redirect, toSignIn.StatusCode);
+        Assert.StartsWith("/account/sign-in", toSignIn.Headers.Location?.PathAndQuery);
+        Assert.Equal(HttpStatusCode.Redirect, member.StatusCode);
+        Assert.StartsWith("/account/denied", member.Headers.Location?.PathAndQuery);
+        Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
+        Assert.Contains("Birbal AI jobs", await admin.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.NotNull(app.Services.GetService<JobStorage>());
     }
 }

@@ -1,11 +1,8 @@
 using System.Net;
-using System.Security.Claims;
 using AngleSharp.Dom;
+using BirbalAI.Contracts.Identity;
 using BirbalAI.Platform.Web;
 using BirbalAI.Testing;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace BirbalAI.IntegrationTests.Web;
 
@@ -19,11 +16,8 @@ public sealed class LayoutTests : IAsyncLifetime
         await app.InitializeAsync();
         app.WithServices(services =>
         {
-            services.AddAdminLink("Sample jobs", "/sample/jobs", policy: "SampleAdmins", order: 20);
+            services.AddAdminLink("Sample jobs", "/sample/jobs", policy: Policies.Admin, order: 20);
             services.AddAdminLink("Sample help", "/sample/help", policy: null, order: 10);
-            services.AddAuthorizationBuilder().AddPolicy("SampleAdmins", p => p.RequireRole("Admin"));
-            // Identity arrives in a later module; a header stands in for a signed-in Admin here.
-            services.AddAuthentication("Header").AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>("Header", _ => { });
         });
     }
 
@@ -53,9 +47,15 @@ public sealed class LayoutTests : IAsyncLifetime
         var anonymous = await app.CreateClient().GetDocumentAsync("/");
         Assert.Equal(["Sample help /sample/help", "API reference /swagger"], AdminLinks(anonymous));
 
-        var admin = app.CreateClient();
-        admin.DefaultRequestHeaders.Add("X-Test-Role", "Admin");
-        Assert.Equal(["Sample help /sample/help", "Sample jobs /sample/jobs", "API reference /swagger"], AdminLinks(await admin.GetDocumentAsync("/")));
+        var member = await Accounts.SignedInAsync(app, Roles.Member);
+        Assert.Equal(["Sample help /sample/help", "API reference /swagger"], AdminLinks(await member.GetDocumentAsync("/")));
+
+        var admin = await Accounts.SignedInAsync(app, Roles.Admin);
+        Assert.Equal(
+        [
+            "Sample help /sample/help", "Sample jobs /sample/jobs", "Users /admin/identity/users", "API keys /admin/identity/api-keys",
+            "Audit /admin/identity/audit", "Jobs /hangfire", "API reference /swagger",
+        ], AdminLinks(await admin.GetDocumentAsync("/")));
     }
 
     [Fact]
@@ -67,17 +67,5 @@ public sealed class LayoutTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal("Page not found", page.QuerySelector("main h1")?.TextContent);
-    }
-
-    sealed class HeaderAuthentication(Microsoft.Extensions.Options.IOptionsMonitor<AuthenticationSchemeOptions> options,
-        Microsoft.Extensions.Logging.ILoggerFactory logger, System.Text.Encodings.Web.UrlEncoder encoder)
-        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-    {
-        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-        {
-            if (!Request.Headers.TryGetValue("X-Test-Role", out var role)) return Task.FromResult(AuthenticateResult.NoResult());
-            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, "tester"), new Claim(ClaimTypes.Role, role.ToString())], "Header");
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), "Header")));
-        }
     }
 }

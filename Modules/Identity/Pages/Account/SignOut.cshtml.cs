@@ -1,0 +1,23 @@
+using BirbalAI.Contracts.Identity;
+using BirbalAI.Identity.Audit;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace BirbalAI.Identity.Pages.Account;
+
+[AllowAnonymous]
+sealed class SignOutModel(IAuditLog audit) : PageModel
+{
+    public void OnGet() { }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken ct)
+    {
+        if (User.Identity?.IsAuthenticated == true)
+            await audit.RecordAsync(User, AuditKinds.SignOut, User.Identity.Name, ct: ct);
+        await HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        return Redirect("/");
+    }
+}

@@ -1,0 +1,75 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Dapper;
+using Npgsql;
+
+namespace BirbalAI.Identity.Users;
+
+/// <summary>A row of identity.users; column order and types match <see cref="Users.Columns"/>.</summary>
+sealed record UserRow(
+    Guid Id, string Email, string DisplayName, string Role, string? PasswordHash, bool IsServiceAccount,
+    DateTime? DisabledAt, int FailedSignIns, DateTime? LockedUntil, Guid SecurityStamp, DateTime CreatedAt, DateTime? LastSignInAt)
+{
+    public bool IsDisabled => DisabledAt is not null;
+}
+
+/// <summary>The few reads of a user that sign-in, tokens, keys and pages share.</summary>
+static class Users
+{
+    public const string StampClaim = "birbal:stamp";
+    public const string KeyIdClaim = "birbal:key";
+
+    public const string Columns = """
+        id, email, display_name, role, password_hash, is_service_account,
+        disabled_at, failed_sign_ins, locked_until, security_stamp, created_at, last_sign_in_at
+        """;
+
+    public static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
+
+    public static async Task<UserRow?> FindByEmailAsync(NpgsqlConnection connection, string email, CancellationToken ct, NpgsqlTransaction? tx = null) =>
+        await connection.QuerySingleOrDefaultAsync<UserRow>(new CommandDefinition(
+            $"select {Columns} from identity.users where lower(email) = @Email", new { Email = NormalizeEmail(email) }, tx, cancellationToken: ct));
+
+    public static async Task<UserRow?> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct, NpgsqlTransaction? tx = null) =>
+        await connection.QuerySingleOrDefaultAsync<UserRow>(new CommandDefinition(
+            $"select {Columns} from identity.users where id = @id", new { id }, tx, cancellationToken: ct));
+
+    /// <summary>The principal a session, token or key acts as. <paramref name="role"/> may be capped below the user's.</summary>
+    public static ClaimsPrincipal Principal(UserRow user, string scheme, string? role = null, Guid? keyId = null)
+    {
+        List<Claim> claims =
+        [
+            new(ClaimTypes.NameIdentifier, user.Id.ToString()),
+            new(ClaimTypes.Name, user.DisplayName),
+            new(ClaimTypes.Email, user.Email),
+            new(ClaimTypes.Role, role ?? user.Role),
+            new(StampClaim, user.SecurityStamp.ToString()),
+        ];
+        if (keyId is { } id) claims.Add(new Claim(KeyIdClaim, id.ToString()));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, ClaimTypes.Name, ClaimTypes.Role));
+    }
+
+    /// <summary>Is the session (or token) of this principal still valid: user enabled and nothing changed since?</summary>
+    public static async Task<bool> IsCurrentAsync(NpgsqlDataSource db, ClaimsPrincipal principal, CancellationToken ct)
+    {
+        if (!Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id)
+            || !Guid.TryParse(principal.FindFirstValue(StampClaim), out var stamp)) return false;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(CurrentSql, new { id, stamp }, cancellationToken: ct));
+    }
+
+    /// <summary>A URL-safe random secret and its SHA-256 (what is stored).</summary>
+    public static (string Token, string Hash) NewSecret(string prefix = "")
+    {
+        var token = prefix + Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
+        return (token, Hash(token));
+    }
+
+    public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
+
+    static string Base64UrlEncode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    const string CurrentSql = """
+        select exists (select 1 from identity.users where id = @id and security_stamp = @stamp and disabled_at is null)
+        """;
+}

@@ -1,0 +1,26 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BirbalAI.Platform;
+
+/// <summary>
+/// A command-line verb for headless operation ("migrate", "admin create", …). <see cref="Run"/> gets the
+/// app's services, the arguments after the verb, standard input and output; it returns the exit code.
+/// </summary>
+public sealed record CliVerb(string Name, string Usage, Func<IServiceProvider, string[], TextReader, TextWriter, Task<int>> Run);
+
+/// <summary>Wrong use of a verb: the message is printed as one line, with exit code 2.</summary>
+public sealed class CliUsageException(string message) : Exception(message);
+
+public static class CliVerbRegistration
+{
+    public static IServiceCollection AddCliVerb(this IServiceCollection services, CliVerb verb) => services.AddSingleton(verb);
+
+    /// <summary>The value after <paramref name="option"/> ("--email a@b"), or a usage error naming it.</summary>
+    public static string Option(this string[] args, string option, string usage)
+    {
+        var at = Array.IndexOf(args, option);
+        return at >= 0 && at + 1 < args.Length && !args[at + 1].StartsWith("--", StringComparison.Ordinal)
+            ? args[at + 1]
+            : throw new CliUsageException($"missing {option}; usage: {usage}");
+    }
+}

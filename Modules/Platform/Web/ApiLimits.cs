@@ -1,0 +1,58 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace BirbalAI.Platform.Web;
+
+public sealed class ApiLimitsOptions
+{
+    public const string Section = "Api";
+
+    /// <summary>Largest request body /api and /v1 accept, in bytes; larger ones get 413.</summary>
+    [Range(1024, 1024L * 1024 * 1024)] public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+}
+
+public static class RateLimits
+{
+    /// <summary>429 with Retry-After and problem details (or the error page for pages), for every limiter.</summary>
+    public static async ValueTask RejectAsync(OnRejectedContext context, CancellationToken ct)
+    {
+        var http = context.HttpContext;
+        var retryAfter = context.Lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var wait)
+            ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 60;
+        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Title = "Too many requests",
+                Detail = $"Slow down: try again in {retryAfter} s.",
+            },
+        });
+    }
+
+    /// <summary>Refuses bodies above <see cref="ApiLimitsOptions.MaxRequestBodyBytes"/> before anything reads them.</summary>
+    internal static async Task LimitBodyAsync(HttpContext context, Func<Task> next)
+    {
+        var max = context.RequestServices.GetRequiredService<IOptions<ApiLimitsOptions>>().Value.MaxRequestBodyBytes;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature) feature.MaxRequestBodySize = max;
+        if (context.Request.ContentLength > max)
+        {
+            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails = { Status = 413, Title = "Request body too large", Detail = $"The limit is {max} bytes (Api:MaxRequestBodyBytes)." },
+            });
+            return;
+        }
+        await next();
+    }
+}
