@@ -146,6 +146,9 @@ public static class IdentityModule
     {
         var auth = app.MapGroup("/api/auth").WithTags("Authentication");
         IssueToken.Map(auth);
+        var identity = app.MapGroup("/api/identity").WithTags("Identity");
+        Api.GetMe.Map(identity);
+        Api.ListUsers.Map(identity);
         return app;
     }
 

@@ -98,13 +98,20 @@ public static class PlatformModule
         });
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
             c.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? c.HttpContext.TraceIdentifier);
-        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        services.AddOpenApi(o =>
         {
-            document.Info.Title = "Birbal AI";
-            document.Info.Description = "Self-hosted content moderation. Every /api error is RFC 7807 problem details.";
-            document.Servers?.Clear();   // clients call the host they fetched the document from
-            return Task.CompletedTask;
-        }));
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "Birbal AI";
+                document.Info.Description = "Self-hosted content moderation. Every /api error is RFC 7807 problem details.";
+                document.Servers?.Clear();   // clients call the host they fetched the document from
+                return Task.CompletedTask;
+            });
+            // Slices nest their Request/Response records: name schemas "IssueTokenRequest", not "Request" twice.
+            o.CreateSchemaReferenceId = type => type.Type.IsNested && type.Type.DeclaringType is { } outer
+                ? outer.Name + type.Type.Name
+                : Microsoft.AspNetCore.OpenApi.OpenApiOptions.CreateDefaultSchemaReferenceId(type);
+        });
         services.AddAuthorization();
         services.AddSingleton<AdminNavigation>();
         services.AddAdminLink("API reference", "/swagger", policy: null, order: 900);

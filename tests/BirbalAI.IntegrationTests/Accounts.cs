@@ -17,7 +17,7 @@ public static class Accounts
     /// <summary>An account with <see cref="Password"/> (no invitation round trip); returns its id and email.</summary>
     public static async Task<(Guid Id, string Email)> CreateAsync(App app, string role, string? email = null)
     {
-        email ??= $"{role.ToLowerInvariant()}-{Guid.NewGuid():N}@example.org"[..40] + ".test";
+        email ??= $"{role.ToLowerInvariant()}-{Guid.NewGuid():N}"[..24] + "@example.org";
         var hasher = app.Services.GetRequiredService<IPasswordHasher<UserRow>>();
         await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
         var id = Guid.CreateVersion7();

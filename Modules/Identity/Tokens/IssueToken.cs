@@ -55,6 +55,7 @@ static class IssueToken
         .AllowAnonymous()
         .WithSummary("Exchange an email and password for a bearer JWT")
         .ProducesProblem(StatusCodes.Status400BadRequest)
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
     static async Task<Results<Ok<Response>, ProblemHttpResult>> Handle(

@@ -26,6 +26,10 @@ static class Users
 
     public static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
 
+    /// <summary>An ILIKE pattern matching <paramref name="q"/> anywhere, wildcards escaped; null for no search.</summary>
+    public static string? LikePattern(string? q) =>
+        string.IsNullOrWhiteSpace(q) ? null : "%" + q.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+
     public static async Task<UserRow?> FindByEmailAsync(NpgsqlConnection connection, string email, CancellationToken ct, NpgsqlTransaction? tx = null) =>
         await connection.QuerySingleOrDefaultAsync<UserRow>(new CommandDefinition(
             $"select {Columns} from identity.users where lower(email) = @Email", new { Email = NormalizeEmail(email) }, tx, cancellationToken: ct));

@@ -78,7 +78,7 @@ sealed class IndexModel(NpgsqlDataSource db, UserAdministration users, Invitatio
     async Task LoadAsync(CancellationToken ct)
     {
         PageNumber = Math.Max(1, PageNumber);
-        var pattern = string.IsNullOrWhiteSpace(Q) ? null : "%" + Q.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+        var pattern = BirbalAI.Identity.Users.Users.LikePattern(Q);
         await using var connection = await db.OpenConnectionAsync(ct);
         Total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(CountSql, new { pattern }, cancellationToken: ct));
         Rows = (await connection.QueryAsync<UserRow>(new CommandDefinition(ListSql,

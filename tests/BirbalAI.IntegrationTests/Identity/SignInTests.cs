@@ -1,0 +1,124 @@
+using System.Net;
+using BirbalAI.Contracts.Identity;
+using BirbalAI.Testing;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace BirbalAI.IntegrationTests.Identity;
+
+public sealed class SignInTests : IAsyncLifetime
+{
+    readonly App app = new();
+    readonly FakeTimeProvider clock = new(DateTimeOffset.UtcNow);
+
+    public async ValueTask InitializeAsync()
+    {
+        await app.InitializeAsync();
+        app.With("Identity:MaxFailedSignIns", "3").With("Identity:LockoutMinutes", "15")
+            .WithServices(s => s.AddSingleton<TimeProvider>(clock));
+    }
+
+    public ValueTask DisposeAsync() => app.DisposeAsync();
+
+    async Task<HttpResponseMessage> TryAsync(string email, string password)
+    {
+        var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var page = await client.GetDocumentAsync("/account/sign-in");
+        return await client.SubmitAsync(page, "#sign-in", new Dictionary<string, string> { ["Email"] = email, ["Password"] = password },
+            pageUrl: "/account/sign-in");
+    }
+
+    static async Task<string> AlertAsync(HttpResponseMessage response) =>
+        (await HtmlForms.ParseAsync(response)).QuerySelector("[role=alert]")!.TextContent.Trim();
+
+    [Fact]
+    public async Task A_wrong_password_is_refused_and_the_right_one_signs_in_until_sign_out()
+    {
+        var (_, email) = await Accounts.CreateAsync(app, Roles.Member);
+
+        var wrong = await TryAsync(email, "not the password");
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Equal("Wrong email or password.", await AlertAsync(wrong));
+
+        var client = await Accounts.SignInAsync(app, email);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/account/password", TestContext.Current.CancellationToken)).StatusCode);
+        var home = await client.GetDocumentAsync("/");
+        await client.SubmitAsync(home, "form[action='/account/sign-out']");
+        var after = await client.GetAsync("/account/password", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.StartsWith("/account/sign-in", after.Headers.Location?.PathAndQuery);
+    }
+
+    [Fact]
+    public async Task A_locked_out_account_stays_locked_for_the_configured_time_even_with_the_right_password()
+    {
+        var (_, email) = await Accounts.CreateAsync(app, Roles.Member);
+
+        await TryAsync(email, "wrong 1");
+        await TryAsync(email, "wrong 2");
+        var third = await TryAsync(email, "wrong 3");
+        Assert.StartsWith("This account is locked", await AlertAsync(third));
+
+        Assert.StartsWith("This account is locked", await AlertAsync(await TryAsync(email, Accounts.Password)));
+        clock.Advance(TimeSpan.FromMinutes(14));
+        Assert.StartsWith("This account is locked", await AlertAsync(await TryAsync(email, Accounts.Password)));
+        clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(HttpStatusCode.Redirect, (await TryAsync(email, Accounts.Password)).StatusCode);
+
+        var admin = await Accounts.SignedInAsync(app, Roles.Admin);
+        var audit = (await admin.GetDocumentAsync($"/admin/identity/audit?User={email}")).QuerySelector("#audit tbody")!.TextContent;
+        Assert.Contains("identity.locked-out", audit);
+        Assert.Contains("identity.sign-in-failed", audit);
+        Assert.Contains("identity.sign-in", audit);
+    }
+
+    [Fact]
+    public async Task Disabling_a_user_ends_their_session_and_refuses_their_sign_in()
+    {
+        var (id, email) = await Accounts.CreateAsync(app, Roles.Member);
+        var member = await Accounts.SignInAsync(app, email);
+        var admin = await Accounts.SignedInAsync(app, Roles.Admin);
+
+        var users = await admin.GetDocumentAsync("/admin/identity/users");
+        var disabled = await admin.SubmitAsync(users, $"tr[data-email='{email}'] form[action*='handler=Disable']", pageUrl: "/admin/identity/users");
+
+        Assert.Equal(HttpStatusCode.OK, disabled.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await member.GetAsync("/account/password", TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await TryAsync(email, Accounts.Password)).StatusCode);
+        Assert.NotEqual(Guid.Empty, id);
+    }
+
+    [Fact]
+    public async Task Changing_my_password_keeps_this_session_and_ends_the_others()
+    {
+        var (_, email) = await Accounts.CreateAsync(app, Roles.Annotator);
+        var here = await Accounts.SignInAsync(app, email);
+        var elsewhere = await Accounts.SignInAsync(app, email);
+
+        var page = await here.GetDocumentAsync("/account/password");
+        var changed = await here.SubmitAsync(page, "#change-password", new Dictionary<string, string>
+        {
+            ["Current"] = Accounts.Password, ["Next"] = "a brand new passphrase", ["Confirm"] = "a brand new passphrase",
+        }, pageUrl: "/account/password");
+
+        Assert.Contains("Your password is changed", await changed.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.OK, (await here.GetAsync("/account/password", TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await elsewhere.GetAsync("/account/password", TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await TryAsync(email, Accounts.Password)).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await TryAsync(email, "a brand new passphrase")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_sign_in_never_redirects_to_another_site()
+    {
+        var (_, email) = await Accounts.CreateAsync(app, Roles.Member);
+        var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var page = await client.GetDocumentAsync("/account/sign-in?ReturnUrl=//evil.example/steal");
+
+        var response = await client.SubmitAsync(page, "#sign-in", new Dictionary<string, string> { ["Email"] = email, ["Password"] = Accounts.Password },
+            pageUrl: "/account/sign-in");
+
+        Assert.Equal("/", response.Headers.Location?.OriginalString);
+    }
+}
