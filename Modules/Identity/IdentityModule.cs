@@ -110,7 +110,10 @@ public static class IdentityModule
             });
 
         services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder()
+                .RequireAssertion(c => c.User.Identity?.IsAuthenticated == true
+                    || c.Resource is HttpContext http && PlatformModule.AnswersEveryone(http))
+                .Build())
             .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireRole(Roles.Admin))
             .AddPolicy(Policies.Annotator, p => p.RequireAuthenticatedUser().RequireRole(Roles.Annotator, Roles.Admin))
             .AddPolicy(Policies.Member, p => p.RequireAuthenticatedUser().RequireRole(Roles.All.ToArray()));

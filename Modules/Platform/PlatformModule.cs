@@ -146,13 +146,14 @@ public static class PlatformModule
             ResponseWriter = WriteHealthAsync,
         }).AllowAnonymous();
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
-        // An address nothing serves is a plain 404 (problem details under /api, the error page elsewhere)
-        // for everyone, rather than a demand to sign in first.
+        // A GET of an address nothing serves is a plain 404 (problem details under /api, the error page
+        // elsewhere) for everyone, rather than a demand to sign in first. Only GET and HEAD: for other
+        // methods the router's own answers (405, 415) must win over a catch-all.
         app.MapFallback(context =>
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return Task.CompletedTask;
-        }).AllowAnonymous();
+        }).AllowAnonymous().WithMetadata(new Microsoft.AspNetCore.Routing.HttpMethodMetadata(["GET", "HEAD"]));
 
         if (!app.Services.GetRequiredService<HostRole>().ServesWeb) return app;
 
@@ -168,6 +169,19 @@ public static class PlatformModule
             .RequireAuthorization(BirbalAI.Contracts.Identity.Policies.Admin);
         return app;
     }
+
+    /// <summary>
+    /// Requests that must be answered for everyone even though nothing declared so, or a fallback policy of
+    /// "authenticated" would turn the answer into a demand to sign in: no endpoint at all (nothing is
+    /// served there: 404), the router's own 405 and 415 answers, and the static-assets fallback for file paths.
+    /// </summary>
+    public static bool AnswersEveryone(HttpContext context) => context.GetEndpoint() switch
+    {
+        null => true,
+        { DisplayName: ['4', '0' or '1', '5', ' ', ..], Metadata.Count: 0 } => true,
+        { DisplayName: { } name } => name.StartsWith("Fallback ", StringComparison.Ordinal) && name.EndsWith(":file}", StringComparison.Ordinal),
+        _ => false,
+    };
 
     static Task WriteHealthAsync(HttpContext context, HealthReport report)
     {

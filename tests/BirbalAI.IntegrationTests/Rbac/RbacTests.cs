@@ -1,0 +1,85 @@
+using System.Net;
+using System.Net.Http.Json;
+using BirbalAI.Contracts.Identity;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BirbalAI.IntegrationTests.Rbac;
+
+/// <summary>
+/// rbac.csv lists every HTTP endpoint, page and hub method × who asks → the expected answer. An endpoint
+/// added without a row fails here; so does a row whose endpoint no longer exists. Later modules add their
+/// rows (and columns for per-resource roles such as a room moderator).
+/// </summary>
+public sealed class RbacTests(App app) : IClassFixture<App>
+{
+    static readonly string[] Callers = ["anonymous", Roles.Member, Roles.Annotator, Roles.Admin];
+
+    public sealed record Row(string Method, string Path, string Sample, IReadOnlyDictionary<string, string> Expected);
+
+    static IReadOnlyList<Row> Table()
+    {
+        var lines = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Rbac", "rbac.csv"))
+            .Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        var header = lines[0].Split(',');
+        return lines.Skip(1).Select(l => l.Split(',')).Select(cells => new Row(cells[0], cells[1], cells[2],
+            header.Skip(3).Zip(cells.Skip(3)).ToDictionary(p => p.First, p => p.Second))).ToList();
+    }
+
+    /// <summary>Every endpoint the app maps, as "METHOD pattern"; pages as GET (their POST handlers share the GET's authorization).</summary>
+    IReadOnlyList<string> Endpoints() => app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+        .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.StaticAssets.StaticAssetDescriptor>() is null)
+        .SelectMany(e => e.Metadata.GetMetadata<PageActionDescriptor>() is not null ? ["GET"]
+            : e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"],
+            (e, method) => $"{method} /{e.RoutePattern.RawText?.TrimStart('/')}")
+        .Distinct().Order().ToList();
+
+    [Fact]
+    public void Every_endpoint_has_a_row_and_every_row_an_endpoint()
+    {
+        var table = Table().Select(r => $"{r.Method} {r.Path}").ToHashSet();
+        var endpoints = Endpoints();
+
+        Assert.Equal([], endpoints.Except(table).ToList());   // an endpoint without a row: add it to rbac.csv
+        Assert.Equal([], table.Except(endpoints).ToList());   // a row without an endpoint: remove it
+    }
+
+    [Fact]
+    public async Task Every_caller_gets_the_expected_answer_from_every_endpoint()
+    {
+        var clients = new Dictionary<string, HttpClient> { ["anonymous"] = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false }) };
+        foreach (var role in Callers.Skip(1))
+        {
+            var client = await Accounts.SignedInAsync(app, role);
+            clients[role] = client;
+        }
+
+        var failures = new List<string>();
+        foreach (var row in Table())
+            foreach (var caller in Callers)
+            {
+                using var request = new HttpRequestMessage(new HttpMethod(row.Method == "*" ? "GET" : row.Method), row.Sample);
+                if (row.Method == "POST") request.Content = JsonContent.Create(new { });
+                var response = await clients[caller].SendAsync(request, TestContext.Current.CancellationToken);
+                var actual = Describe(response);
+                if (actual != row.Expected[caller]) failures.Add($"{row.Method} {row.Sample} as {caller}: expected {row.Expected[caller]}, got {actual}");
+            }
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    /// <summary>"200", "404", …; a redirect to the sign-in or access-denied page is "login" or "denied".</summary>
+    static string Describe(HttpResponseMessage response)
+    {
+        var location = response.Headers.Location is { } l ? (l.IsAbsoluteUri ? l.PathAndQuery : l.OriginalString) : "";
+        return response.StatusCode switch
+        {
+            HttpStatusCode.Redirect when location.StartsWith("/account/sign-in", StringComparison.Ordinal) => "login",
+            HttpStatusCode.Redirect when location.StartsWith("/account/denied", StringComparison.Ordinal) => "denied",
+            var status => ((int)status).ToString(),
+        };
+    }
+}
