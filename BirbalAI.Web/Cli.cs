@@ -13,6 +13,12 @@ static class Cli
     /// <summary>A verb is a first argument that is not an option ("migrate", "admin create …").</summary>
     public static bool IsVerb(string[] args) => args.Length > 0 && !args[0].StartsWith('-') && !args[0].Contains('=');
 
+    /// <summary>
+    /// The arguments that are configuration. A verb's own options ("apikey create --role Member") are not:
+    /// only "--Section:Key=value" ones are; without a verb, all are ("--role worker").
+    /// </summary>
+    public static string[] ConfigurationArgs(string[] args) => IsVerb(args) ? args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=')).ToArray() : args;
+
     public static async Task<int> RunAsync(string[] args, Func<Task<int>> run)
     {
         try
@@ -51,6 +57,8 @@ static class Cli
         var verb = verbs.Where(v => v.Name.Split(' ') is var words && words.Length <= args.Length && words.SequenceEqual(args[..words.Length]))
             .MaxBy(v => v.Name.Length);
         if (verb is null) return Fail($"unknown verb '{args[0]}'; try: BirbalAI.Web help");
+        // Headless set-up runs verbs on a database nothing has started yet: bring it up to date first.
+        if (verb.Name != "migrate") await app.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
         return await verb.Run(app.Services, args[verb.Name.Split(' ').Length..], Console.In, Console.Out);
     }
 

@@ -5,7 +5,7 @@ using BirbalAI.Workers;
 
 return await Cli.RunAsync(args, async () =>
 {
-    var builder = WebApplication.CreateBuilder(args);
+    var builder = WebApplication.CreateBuilder(Cli.ConfigurationArgs(args));
     var role = builder.AddPlatform();
     builder.Services.AddIdentityModule();
     builder.Services.AddWorkers(role);

@@ -48,10 +48,14 @@ public sealed class AppProcess : IAsyncDisposable
         ["Secrets__EncryptionKey"] = "process-test-encryption-key-0123456789abcdef",
     };
 
-    public static AppProcess Start(IReadOnlyDictionary<string, string?> environment, params string[] args)
+    public static AppProcess Start(IReadOnlyDictionary<string, string?> environment, params string[] args) => StartWithInput(environment, null, args);
+
+    /// <summary>Starts the app; <paramref name="input"/>, when given, is written to its standard input, which is then closed.</summary>
+    public static AppProcess StartWithInput(IReadOnlyDictionary<string, string?> environment, string? input, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
+            RedirectStandardInput = input is not null,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -64,7 +68,13 @@ public sealed class AppProcess : IAsyncDisposable
             start.Environment.Remove(key);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         foreach (var (key, value) in environment) start.Environment[key] = value;
-        return new AppProcess(Process.Start(start)!);
+        var process = Process.Start(start)!;
+        if (input is not null)
+        {
+            process.StandardInput.Write(input);
+            process.StandardInput.Close();
+        }
+        return new AppProcess(process);
     }
 
     public async Task<int> ExitCodeAsync(TimeSpan? timeout = null)
