@@ -16,7 +16,7 @@ sealed class SignOutModel(IAuditLog audit) : PageModel
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
         if (User.Identity?.IsAuthenticated == true)
-            await audit.RecordAsync(User, AuditKinds.SignOut, User.Identity.Name, ct: ct);
+            await audit.RecordAsync(User, AuditKinds.SignOut, User.FindFirst(System.Security.Claims.ClaimTypes.Email)?.Value, ct: ct);
         await HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
         return Redirect("/");
     }

@@ -17,7 +17,7 @@ sealed class IndexModel(NpgsqlDataSource db) : PageModel
     [BindProperty(SupportsGet = true)] public string? Kind { get; set; }
     [BindProperty(SupportsGet = true)] public DateTime? From { get; set; }
     [BindProperty(SupportsGet = true)] public DateTime? To { get; set; }
-    /// <summary>Keyset paging: entries strictly older than this id (ids are time-ordered UUIDv7).</summary>
+    /// <summary>Keyset paging: the entries after this one in (time, id) order, newest first.</summary>
     [BindProperty(SupportsGet = true)] public Guid? Before { get; set; }
 
     public IReadOnlyList<Row> Rows { get; private set; } = [];
@@ -67,8 +67,8 @@ sealed class IndexModel(NpgsqlDataSource db) : PageModel
           and (@Kind::text is null or a.kind = @Kind)
           and (@From::timestamptz is null or a.at >= @From)
           and (@To::timestamptz is null or a.at <= @To)
-          and (@Before::uuid is null or a.id < @Before)
-        order by a.id desc
+          and (@Before::uuid is null or (a.at, a.id) < (select b.at, b.id from identity.audit_log b where b.id = @Before))
+        order by a.at desc, a.id desc
         limit @Limit
         """;
 }
