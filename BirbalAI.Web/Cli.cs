@@ -58,7 +58,7 @@ static class Cli
             .MaxBy(v => v.Name.Length);
         if (verb is null) return Fail($"unknown verb '{args[0]}'; try: BirbalAI.Web help");
         // Headless set-up runs verbs on a database nothing has started yet: bring it up to date first.
-        if (verb.Name != "migrate") await app.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
+        if (verb.UsesDatabase && verb.Name != "migrate") await app.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
         return await verb.Run(app.Services, args[verb.Name.Split(' ').Length..], Console.In, Console.Out);
     }
 

@@ -1,4 +1,5 @@
 using BirbalAI.Identity;
+using BirbalAI.Ml;
 using BirbalAI.Platform;
 using BirbalAI.Web;
 using BirbalAI.Workers;
@@ -8,6 +9,7 @@ return await Cli.RunAsync(args, async () =>
     var builder = WebApplication.CreateBuilder(Cli.ConfigurationArgs(args));
     var role = builder.AddPlatform();
     builder.Services.AddIdentityModule();
+    builder.Services.AddMlModule();
     builder.Services.AddWorkers(role);
     if (role.ServesWeb) builder.Services.AddRazorPages();
 
@@ -21,6 +23,7 @@ return await Cli.RunAsync(args, async () =>
         app.UseAuthorization();
         app.UseRateLimiter();
         app.MapIdentityModule();
+        app.MapMlModule();
         app.MapStaticAssets().AllowAnonymous();
         app.MapRazorPages();
     }

@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text.Json;
+using BirbalAI.Ml.Data;
+using BirbalAI.Ml.Evaluation;
+using BirbalAI.Ml.Features;
+using BirbalAI.Ml.Onnx;
+using BirbalAI.Ml.Text;
+using BirbalAI.Ml.Training;
+using BirbalAI.Platform;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BirbalAI.Ml.Cli;
+
+/// <summary>`ml train` and `ml eval`: training and judging models from files, no server needed.</summary>
+static class MlVerbs
+{
+    const string TrainUsage = "ml train --data FILE --out DIR [--epochs 25] [--dim 32] [--buckets 200000] [--minn 2] [--maxn 5] [--word-ngrams 2] [--lr 0.2] [--threads 2] [--seed 1] [--validation 0.1] [--early-stopping] [--test FILE]";
+    const string EvalUsage = "ml eval --model DIR --data FILE [--target-precision 0.9]";
+
+    const string StarterUsage = "ml starter-data --out FILE [--seed 7]   write the generated starter data as JSONL (with group and language)";
+
+    public static void Add(IServiceCollection services)
+    {
+        services.AddCliVerb(new CliVerb("ml starter-data", StarterUsage, async (_, args, _, output) =>
+        {
+            var file = args.Option("--out", StarterUsage);
+            var rows = Starter.StarterData.Generate(args.IntOption("--seed", StarterUsage, 7, 0, int.MaxValue));
+            await File.WriteAllLinesAsync(file, rows.Select(r => JsonSerializer.Serialize(
+                new { text = r.Text, labels = r.Labels, group = r.Group, language = r.Language }, ModelTraining.Compact)));
+            await output.WriteLineAsync($"ml starter-data: {rows.Count} examples → {Path.GetFullPath(file)}");
+            return 0;
+        }, UsesDatabase: false));
+
+        services.AddCliVerb(new CliVerb("ml train", TrainUsage, async (sp, args, _, output) =>
+        {
+            var data = args.Option("--data", TrainUsage);
+            var outDir = args.Option("--out", TrainUsage);
+            var featurizer = new FeaturizerSettings(
+                args.IntOption("--minn", TrainUsage, 2, 1, 10), args.IntOption("--maxn", TrainUsage, 5, 1, 10),
+                args.IntOption("--word-ngrams", TrainUsage, 2, 1, 5), args.IntOption("--buckets", TrainUsage, 200_000, 1_000, 20_000_000));
+            var training = new TrainingSettings(
+                args.IntOption("--dim", TrainUsage, 32, 2, 1024), args.IntOption("--epochs", TrainUsage, 25, 1, 1000),
+                (float)Double(args, "--lr", 0.2, 1e-6, 10), args.IntOption("--threads", TrainUsage, 2, 1, 256), args.IntOption("--seed", TrainUsage, 1, 0, int.MaxValue),
+                EarlyStopping: args.Contains("--early-stopping"));
+            var validation = Double(args, "--validation", 0.1, 0, 0.5);
+            try
+            {
+                featurizer.Validate();
+                training.Validate();
+            }
+            catch (ArgumentException invalid) { throw new CliUsageException(invalid.Message); }
+            var rows = Read(data);
+            var test = args.OptionalOption("--test", TrainUsage) is { } testFile ? Read(testFile) : null;
+            var result = ModelTraining.Train(rows, Categories.Default, featurizer, training, validation, test,
+                test is null ? null : sp.GetRequiredService<LanguageDetection>());
+            ModelTraining.Write(result, outDir);
+            var summary = FormattableString.Invariant(
+                $"ml train: {result.Card.TrainExamples} examples, {result.Card.Report.EpochsRun} epochs in {result.Card.Report.Seconds:0.00} s → {Path.GetFullPath(outDir)}");
+            if (result.Card.Evaluation is { } evaluation) summary += FormattableString.Invariant($" (test macro-F1 {evaluation.MacroF1:0.000})");
+            await output.WriteLineAsync(summary);
+            return 0;
+        }, UsesDatabase: false));
+
+        services.AddCliVerb(new CliVerb("ml eval", EvalUsage, async (sp, args, _, output) =>
+        {
+            var directory = args.Option("--model", EvalUsage);
+            var rows = Read(args.Option("--data", EvalUsage));
+            var target = Double(args, "--target-precision", 0.9, 0.01, 1);
+            (byte[] Onnx, ModelCard Card) model;
+            try { model = ModelTraining.Read(directory); }
+            catch (FileNotFoundException e) { throw new CliUsageException(e.Message); }
+            // Scored through ONNX Runtime: the way the model is served.
+            using var scorer = new OnnxScorer(model.Onnx, model.Card.Featurizer);
+            var scores = rows.Chunk(256).SelectMany(chunk => scorer.Score(chunk.Select(r => r.Text).ToList())).ToList();
+            var report = Evaluator.Evaluate(model.Card.Categories, scores, rows.Select(r => ModelTraining.Labels(r, model.Card.Categories)).ToList(),
+                model.Card.Thresholds, ModelTraining.Languages(rows, sp.GetRequiredService<LanguageDetection>()), target, model.Card.Source);
+            await output.WriteLineAsync(JsonSerializer.Serialize(report, ModelTraining.Json));
+            return 0;
+        }, UsesDatabase: false));
+    }
+
+    static IReadOnlyList<LabelledText> Read(string path)
+    {
+        try { return LabelledData.Read(path, Categories.Default); }
+        catch (DataFileException e) { throw new CliUsageException(e.Message); }
+    }
+
+    static double Double(string[] args, string option, double fallback, double min, double max) =>
+        args.OptionalOption(option, option) is not { } text ? fallback
+        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max ? value
+        : throw new CliUsageException($"{option} must be a number from {min} to {max}, not \"{text}\"");
+}

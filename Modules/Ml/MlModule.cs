@@ -1,0 +1,19 @@
+using BirbalAI.Ml.Text;
+using BirbalAI.Platform;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BirbalAI.Ml;
+
+public static class MlModule
+{
+    public static IServiceCollection AddMlModule(this IServiceCollection services)
+    {
+        // Built on first use (about a second, ~150 MiB for the supported languages), then shared.
+        services.AddSingleton<LanguageDetection>();
+        Cli.MlVerbs.Add(services);
+        return services;
+    }
+
+    public static WebApplication MapMlModule(this WebApplication app) => app;
+}

@@ -1,0 +1,81 @@
+using System.Runtime.InteropServices;
+using BirbalAI.Ml.Training;
+using Google.Protobuf;
+using Onnx;
+
+namespace BirbalAI.Ml.Onnx;
+
+/// <summary>
+/// Writes a <see cref="LinearModel"/> as an ONNX graph built with OnnxSharp's generated classes:
+/// inputs <c>ids</c> [batch, length] (int64 feature ids, padded with 0) and <c>weights</c>
+/// [batch, length, 1] (1/n for each real id, 0 for padding); output <c>scores</c> [batch, categories].
+/// Gather → Mul → ReduceSum is the averaged embedding; MatMul → Add → Sigmoid the per-category scores.
+/// </summary>
+static class OnnxExport
+{
+    public const string IdsInput = "ids", WeightsInput = "weights", ScoresOutput = "scores";
+
+    public static byte[] ToBytes(LinearModel model)
+    {
+        var classes = model.Categories.Count;
+        var graph = new GraphProto { Name = "birbal-linear" };
+        graph.Initializer.Add(Floats("embeddings", model.Embeddings, model.Featurizer.Buckets, model.Dim));
+        graph.Initializer.Add(Floats("weights_out", model.Weights, model.Dim, classes));
+        graph.Initializer.Add(Floats("bias", model.Bias, classes));
+        graph.Initializer.Add(new TensorProto { Name = "sum_axes", DataType = (int)TensorProto.Types.DataType.Int64, Dims = { 1 }, Int64Data = { 1 } });
+
+        graph.Node.Add(Node("Gather", [ "embeddings", IdsInput ], "gathered"));                  // [B, L, D]
+        graph.Node.Add(Node("Mul", [ "gathered", WeightsInput ], "weighted"));                   // [B, L, D]
+        var sum = Node("ReduceSum", [ "weighted", "sum_axes" ], "hidden");                      // [B, D]
+        sum.Attribute.Add(new AttributeProto { Name = "keepdims", Type = AttributeProto.Types.AttributeType.Int, I = 0 });
+        graph.Node.Add(sum);
+        graph.Node.Add(Node("MatMul", [ "hidden", "weights_out" ], "logits_raw"));              // [B, C]
+        graph.Node.Add(Node("Add", [ "logits_raw", "bias" ], "logits"));
+        graph.Node.Add(Node("Sigmoid", [ "logits" ], ScoresOutput));
+
+        graph.Input.Add(Value(IdsInput, TensorProto.Types.DataType.Int64, "batch", "length"));
+        graph.Input.Add(Value(WeightsInput, TensorProto.Types.DataType.Float, "batch", "length", 1));
+        graph.Output.Add(Value(ScoresOutput, TensorProto.Types.DataType.Float, "batch", classes));
+
+        var onnx = new ModelProto
+        {
+            IrVersion = 8,
+            ProducerName = "birbal-ai",
+            ProducerVersion = "1",
+            Graph = graph,
+            OpsetImport = { new OperatorSetIdProto { Domain = "", Version = 13 } },
+        };
+        onnx.MetadataProps.Add(new StringStringEntryProto { Key = "categories", Value = string.Join("|", model.Categories) });
+        return onnx.ToByteArray();
+    }
+
+    static NodeProto Node(string op, string[] inputs, string output)
+    {
+        var node = new NodeProto { OpType = op, Name = output };
+        node.Input.AddRange(inputs);
+        node.Output.Add(output);
+        return node;
+    }
+
+    static TensorProto Floats(string name, float[] values, params long[] dims) => new()
+    {
+        Name = name,
+        DataType = (int)TensorProto.Types.DataType.Float,
+        Dims = { dims },
+        RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())),   // little-endian, as ONNX wants
+    };
+
+    static ValueInfoProto Value(string name, TensorProto.Types.DataType type, params object[] dims)
+    {
+        var shape = new TensorShapeProto();
+        foreach (var dim in dims)
+            shape.Dim.Add(dim is string symbol
+                ? new TensorShapeProto.Types.Dimension { DimParam = symbol }
+                : new TensorShapeProto.Types.Dimension { DimValue = Convert.ToInt64(dim) });
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } },
+        };
+    }
+}
