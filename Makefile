@@ -27,10 +27,12 @@ prepare-run:
 	$(DOTNET) build BirbalAI.Web/BirbalAI.Web.csproj -c $(CONFIGURATION) -nologo -clp:ErrorsOnly
 	set -a; source <(scripts/services.sh env run); set +a; \
 	  ASPNETCORE_ENVIRONMENT=Development SecretsDirectory=$(RUN_DIR)/secrets $(DOTNET) $(APP_DLL) migrate
+	@# The starter model: trained once per generator/settings change, cached under .local/models.
+	set -o pipefail; $(DOTNET) $(APP_DLL) ml starter-model --cache .local/models | tail -n 1 > $(RUN_DIR)/starter-model
 
 run: prepare-run
 	set -a; source <(scripts/services.sh env run); set +a; \
-	  export ASPNETCORE_ENVIRONMENT=Development SecretsDirectory=$(RUN_DIR)/secrets; \
+	  export ASPNETCORE_ENVIRONMENT=Development SecretsDirectory=$(RUN_DIR)/secrets Ml__StarterModelDirectory=$$(cat $(RUN_DIR)/starter-model); \
 	  echo $$$$ > $(RUN_DIR)/app.pid; exec $(DOTNET) $(APP_DLL) --role all
 
 start: prepare-run

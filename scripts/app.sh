@@ -10,7 +10,7 @@ case "$cmd" in
   start)
     if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then echo "Birbal AI already running (pid $(cat "$pidfile"))"; exit 0; fi
     set -a; source <(scripts/services.sh env run); set +a
-    ASPNETCORE_ENVIRONMENT=Development SecretsDirectory=$run_dir/secrets \
+    ASPNETCORE_ENVIRONMENT=Development SecretsDirectory=$run_dir/secrets Ml__StarterModelDirectory=$(cat "$run_dir/starter-model") \
       setsid dotnet "$dll" --role all > "$run_dir/app.log" 2>&1 < /dev/null &
     echo $! > "$pidfile"
     for _ in $(seq 120); do

@@ -16,6 +16,9 @@ if ! dotnet build BirbalAI.sln -c Release -nologo -clp:ErrorsOnly; then
   exit 1
 fi
 
+# The starter model, trained once per change and cached (the tests that register it find it here).
+dotnet BirbalAI.Web/bin/Release/net10.0/BirbalAI.Web.dll ml starter-model --cache .local/models | tail -n 1
+
 snapshots_before=$(git ls-files --others --exclude-standard -- '*__snapshots__*' | sort)
 
 # Test projects run one after another: each boots real servers' worth of state, and two cores are all we have.

@@ -1,5 +1,8 @@
+using BirbalAI.Ml.Registry;
+using BirbalAI.Ml.Starter;
 using BirbalAI.Ml.Text;
 using BirbalAI.Platform;
+using BirbalAI.Platform.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -11,6 +14,10 @@ public static class MlModule
     {
         // Built on first use (about a second, ~150 MiB for the supported languages), then shared.
         services.AddSingleton<LanguageDetection>();
+        services.AddValidatedOptions<MlOptions>(MlOptions.Section);
+        services.AddMigrations("ml", typeof(MlModule).Assembly);
+        services.AddSingleton<ModelRegistry>();
+        services.AddHostedService<StarterModelRegistration>();
         Cli.MlVerbs.Add(services);
         return services;
     }

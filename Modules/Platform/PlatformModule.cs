@@ -66,6 +66,8 @@ public static class PlatformModule
             return ConnectionMultiplexer.Connect(redis);
         });
         services.AddSingleton<Broadcasts>();
+        services.AddValidatedOptions<Blobs.BlobOptions>(Blobs.BlobOptions.Section);
+        services.AddSingleton<Blobs.IBlobStore, Blobs.CachedBlobStore>();
         services.AddSingleton<RabbitConnection>();
 
         services.AddMigrations("platform", typeof(PlatformModule).Assembly);

@@ -19,8 +19,30 @@ static class MlVerbs
 
     const string StarterUsage = "ml starter-data --out FILE [--seed 7]   write the generated starter data as JSONL (with group and language)";
 
+    const string StarterModelUsage = "ml starter-model --cache DIR   train the starter model into DIR unless it is there; prints its folder";
+    const string RegisterUsage = "ml register --model DIR [--promote]   add a trained model folder to the registry (and make it production)";
+
     public static void Add(IServiceCollection services)
     {
+        services.AddCliVerb(new CliVerb("ml starter-model", StarterModelUsage, async (sp, args, _, output) =>
+        {
+            var directory = Starter.StarterModel.Ensure(args.Option("--cache", StarterModelUsage), sp.GetRequiredService<LanguageDetection>());
+            await output.WriteLineAsync(directory);
+            return 0;
+        }, UsesDatabase: false));
+
+        services.AddCliVerb(new CliVerb("ml register", RegisterUsage, async (sp, args, _, output) =>
+        {
+            (byte[] Onnx, ModelCard Card) model;
+            try { model = ModelTraining.Read(args.Option("--model", RegisterUsage)); }
+            catch (FileNotFoundException e) { throw new CliUsageException(e.Message); }
+            var registry = sp.GetRequiredService<Registry.ModelRegistry>();
+            var version = await registry.RegisterAsync(model.Onnx, model.Card, CancellationToken.None);
+            if (args.Contains("--promote")) await registry.PromoteAsync(version.Id, null, CancellationToken.None);
+            await output.WriteLineAsync($"ml register: v{version.Number} ({version.Id}){(args.Contains("--promote") ? ", now production" : "")}");
+            return 0;
+        }));
+
         services.AddCliVerb(new CliVerb("ml starter-data", StarterUsage, async (_, args, _, output) =>
         {
             var file = args.Option("--out", StarterUsage);

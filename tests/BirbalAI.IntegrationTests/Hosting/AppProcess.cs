@@ -25,14 +25,23 @@ public sealed class AppProcess : IAsyncDisposable
     public string Output { get { lock (output) return output.ToString(); } }
     public string Errors { get { lock (errors) return errors.ToString(); } }
 
-    public static string AppDll
+    /// <summary>The checkout the tests run from (the folder of BirbalAI.sln).</summary>
+    public static string RepoRoot
     {
         get
         {
             var directory = new DirectoryInfo(AppContext.BaseDirectory);
             while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "BirbalAI.sln"))) directory = directory.Parent;
+            return directory?.FullName ?? throw new InvalidOperationException("BirbalAI.sln not found above the test output");
+        }
+    }
+
+    public static string AppDll
+    {
+        get
+        {
             var configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-            return Path.Combine(directory!.FullName, "BirbalAI.Web", "bin", configuration, "net10.0", "BirbalAI.Web.dll");
+            return Path.Combine(RepoRoot, "BirbalAI.Web", "bin", configuration, "net10.0", "BirbalAI.Web.dll");
         }
     }
 

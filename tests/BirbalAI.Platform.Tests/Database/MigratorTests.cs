@@ -39,7 +39,7 @@ public sealed class MigratorTests : IAsyncLifetime
     {
         var applied = await NewMigrator().MigrateAsync(TestContext.Current.CancellationToken);
 
-        Assert.Equal(["platform/1", "sample/1", "sample/2"], applied.Select(m => $"{m.Module}/{m.Version}"));
+        Assert.Equal(["platform/1", "platform/2", "sample/1", "sample/2"], applied.Select(m => $"{m.Module}/{m.Version}"));
         await using var connection = await db.OpenConnectionAsync(TestContext.Current.CancellationToken);
         var rows = (await connection.QueryAsync<(string Module, int Version, string Name, string Checksum)>(
             "select module, version, name, checksum from platform.schema_migrations order by module, version")).ToList();
@@ -64,9 +64,10 @@ public sealed class MigratorTests : IAsyncLifetime
     {
         var runs = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => NewMigrator().MigrateAsync(TestContext.Current.CancellationToken)));
 
-        Assert.Equal(3, runs.Sum(r => r.Count));
+        var files = Migrator.Discover(Sources).Count;
+        Assert.Equal(files, runs.Sum(r => r.Count));
         await using var connection = await db.OpenConnectionAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(3, await connection.ExecuteScalarAsync<int>("select count(*) from platform.schema_migrations"));
+        Assert.Equal(files, await connection.ExecuteScalarAsync<int>("select count(*) from platform.schema_migrations"));
     }
 
     [Fact]
@@ -92,7 +93,7 @@ public sealed class MigratorTests : IAsyncLifetime
 
         Assert.Contains("sample/0001_create_handled.sql failed", error.Message);
         await using var check = await db.OpenConnectionAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(["platform"], await check.QueryAsync<string>("select module from platform.schema_migrations"));
+        Assert.Equal(["platform"], await check.QueryAsync<string>("select distinct module from platform.schema_migrations"));
         Assert.False(await check.ExecuteScalarAsync<bool>("select to_regclass('sample.handled') is not null"));
     }
 }

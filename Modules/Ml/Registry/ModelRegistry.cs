@@ -1,0 +1,97 @@
+using System.Text.Json;
+using BirbalAI.Ml.Evaluation;
+using BirbalAI.Ml.Features;
+using BirbalAI.Ml.Training;
+using BirbalAI.Platform.Blobs;
+using Dapper;
+using Npgsql;
+
+namespace BirbalAI.Ml.Registry;
+
+/// <summary>A row of ml.model_versions (settable properties: Dapper cannot match array columns to a record's constructor).</summary>
+sealed class ModelVersion
+{
+    public Guid Id { get; init; }
+    public int Number { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public string ArtifactHash { get; init; } = "";
+    public long ArtifactSize { get; init; }
+    public string[] Categories { get; init; } = [];
+    public float[] Thresholds { get; init; } = [];
+    public string Featurizer { get; init; } = "";
+    public string Training { get; init; } = "";
+    public string DataHash { get; init; } = "";
+    public string? Metrics { get; init; }
+    public string Source { get; init; } = "";
+
+    public FeaturizerSettings FeaturizerSettings => JsonSerializer.Deserialize<FeaturizerSettings>(Featurizer, ModelTraining.Json)!;
+    public EvaluationReport? Evaluation => Metrics is null ? null : JsonSerializer.Deserialize<EvaluationReport>(Metrics, ModelTraining.Json);
+}
+
+/// <summary>
+/// The model registry (schema ml): every version with its artifact (in the blob store), featuriser
+/// settings, training parameters, data hash and metrics, and the production pointer.
+/// </summary>
+sealed class ModelRegistry(NpgsqlDataSource db, IBlobStore blobs)
+{
+    public async Task<ModelVersion> RegisterAsync(byte[] onnx, ModelCard card, CancellationToken ct)
+    {
+        var hash = await blobs.PutAsync(onnx, ct);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        // Numbers in registration order, also when two replicas register at once.
+        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(hashtext('ml.model_versions'))", transaction: tx, cancellationToken: ct));
+        var version = await connection.QuerySingleAsync<ModelVersion>(new CommandDefinition(InsertSql, new
+        {
+            Id = Guid.CreateVersion7(), hash, Size = (long)onnx.Length, Categories = card.Categories.ToArray(), card.Thresholds,
+            Featurizer = JsonSerializer.Serialize(card.Featurizer, ModelTraining.Json),
+            Training = JsonSerializer.Serialize(card.Training, ModelTraining.Json),
+            card.DataHash,
+            Metrics = card.Evaluation is null ? null : JsonSerializer.Serialize(card.Evaluation, ModelTraining.Json),
+            Source = card.Source ?? "trained",
+        }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return version;
+    }
+
+    public async Task PromoteAsync(Guid versionId, Guid? by, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var changed = await connection.ExecuteAsync(new CommandDefinition(PromoteSql, new { versionId, by }, cancellationToken: ct));
+        if (changed == 0) throw new KeyNotFoundException($"no model version {versionId}");
+    }
+
+    public async Task<ModelVersion?> ProductionAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<ModelVersion>(new CommandDefinition(
+            $"select {Columns} from ml.model_versions v join ml.production p on p.version_id = v.id", cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<ModelVersion>> ListAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<ModelVersion>(new CommandDefinition(
+            $"select {Columns} from ml.model_versions v order by number desc", cancellationToken: ct))).AsList();
+    }
+
+    public Task<byte[]> ArtifactAsync(ModelVersion version, CancellationToken ct) => blobs.GetAsync(version.ArtifactHash, ct);
+
+    const string Columns = """
+        v.id, v.number, v.created_at, v.artifact_hash, v.artifact_size, v.categories, v.thresholds,
+        v.featurizer::text as featurizer, v.training::text as training, v.data_hash, v.metrics::text as metrics, v.source
+        """;
+
+    const string InsertSql = $"""
+        insert into ml.model_versions as v (id, number, artifact_hash, artifact_size, categories, thresholds, featurizer, training, data_hash, metrics, source)
+        values (@Id, (select coalesce(max(number), 0) + 1 from ml.model_versions), @Hash, @Size, @Categories, @Thresholds,
+                @Featurizer::jsonb, @Training::jsonb, @DataHash, @Metrics::jsonb, @Source)
+        returning {Columns}
+        """;
+
+    const string PromoteSql = """
+        insert into ml.production (version_id, promoted_by)
+        select id, @By from ml.model_versions where id = @VersionId
+        on conflict (singleton) do update set version_id = excluded.version_id, promoted_at = now(), promoted_by = excluded.promoted_by
+        """;
+}

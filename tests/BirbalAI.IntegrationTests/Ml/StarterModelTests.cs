@@ -1,0 +1,56 @@
+using System.Text.Json;
+using BirbalAI.IntegrationTests.Hosting;
+using BirbalAI.Ml.Registry;
+using BirbalAI.Ml.Starter;
+using BirbalAI.Ml.Text;
+using BirbalAI.Platform.Blobs;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BirbalAI.IntegrationTests.Ml;
+
+/// <summary>The product moderates from its first start: the starter model is registered and made production.</summary>
+public sealed class StarterModelTests : IAsyncLifetime
+{
+    readonly App app = new();
+    string directory = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        // The cache `make test` fills; trained here when it is empty.
+        directory = StarterModel.Ensure(Path.Combine(AppProcess.RepoRoot, ".local", "models"), new LanguageDetection(), TestContext.Current.CancellationToken);
+        await app.InitializeAsync();
+        app.With("Ml:StarterModelDirectory", directory);
+    }
+
+    public ValueTask DisposeAsync() => app.DisposeAsync();
+
+    [Fact]
+    public async Task The_starter_model_is_the_first_production_version_with_its_metrics_marked_synthetic()
+    {
+        var registry = app.Services.GetRequiredService<ModelRegistry>();
+
+        var production = await registry.ProductionAsync(TestContext.Current.CancellationToken);
+
+        Assert.NotNull(production);
+        Assert.Equal(1, production.Number);
+        Assert.Equal(StarterModel.Source, production.Source);
+        Assert.Equal(BirbalAI.Ml.Categories.Default, production.Categories);
+        Assert.Equal("synthetic starter data", production.Evaluation!.Note);
+        Assert.InRange(production.Evaluation.MacroF1, 0.01, 1);
+        var onnx = await File.ReadAllBytesAsync(Path.Combine(directory, "model.onnx"), TestContext.Current.CancellationToken);
+        Assert.Equal(BlobHash.Of(onnx), production.ArtifactHash);
+        Assert.Equal(onnx, await registry.ArtifactAsync(production, TestContext.Current.CancellationToken));
+        using var card = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(directory, "model.json"), TestContext.Current.CancellationToken));
+        Assert.Equal(card.RootElement.GetProperty("data_hash").GetString(), production.DataHash);
+    }
+
+    [Fact]
+    public async Task A_second_start_registers_nothing_more()
+    {
+        await using var replica = App.ReplicaOf(app);
+        replica.With("Ml:StarterModelDirectory", directory);
+        _ = replica.Services;   // starts it
+
+        Assert.Single(await app.Services.GetRequiredService<ModelRegistry>().ListAsync(TestContext.Current.CancellationToken));
+    }
+}
