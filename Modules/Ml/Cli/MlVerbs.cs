@@ -93,7 +93,7 @@ static class MlVerbs
             catch (FileNotFoundException e) { throw new CliUsageException(e.Message); }
             // Scored through ONNX Runtime: the way the model is served.
             using var scorer = new OnnxScorer(model.Onnx, model.Card.Featurizer);
-            var scores = rows.Chunk(256).SelectMany(chunk => scorer.Score(chunk.Select(r => r.Text).ToList())).ToList();
+            var scores = scorer.Score(rows.Select(r => r.Text).ToList());
             var report = Evaluator.Evaluate(model.Card.Categories, scores, rows.Select(r => ModelTraining.Labels(r, model.Card.Categories)).ToList(),
                 model.Card.Thresholds, ModelTraining.Languages(rows, sp.GetRequiredService<LanguageDetection>()), target, model.Card.Source);
             await output.WriteLineAsync(JsonSerializer.Serialize(report, ModelTraining.Json));

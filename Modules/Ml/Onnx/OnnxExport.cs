@@ -8,8 +8,9 @@ namespace BirbalAI.Ml.Onnx;
 /// <summary>
 /// Writes a <see cref="LinearModel"/> as an ONNX graph built with OnnxSharp's generated classes:
 /// inputs <c>ids</c> [batch, length] (int64 feature ids, padded with 0) and <c>weights</c>
-/// [batch, length, 1] (1/n for each real id, 0 for padding); output <c>scores</c> [batch, categories].
-/// Gather → Mul → ReduceSum is the averaged embedding; MatMul → Add → Sigmoid the per-category scores.
+/// [batch, 1, length] (1/n for each real id, 0 for padding); output <c>scores</c> [batch, categories].
+/// Gather then a batched MatMul with the weights is the averaged embedding (one pass, no [batch, length, dim]
+/// product in between); MatMul → Add → Sigmoid gives the per-category scores.
 /// </summary>
 static class OnnxExport
 {
@@ -20,21 +21,19 @@ static class OnnxExport
         var classes = model.Categories.Count;
         var graph = new GraphProto { Name = "birbal-linear" };
         graph.Initializer.Add(Floats("embeddings", model.Embeddings, model.Featurizer.Buckets, model.Dim));
-        graph.Initializer.Add(Floats("weights_out", model.Weights, model.Dim, classes));
+        graph.Initializer.Add(Floats("weights_out", Transpose(model.Weights, classes, model.Dim), model.Dim, classes));
         graph.Initializer.Add(Floats("bias", model.Bias, classes));
-        graph.Initializer.Add(new TensorProto { Name = "sum_axes", DataType = (int)TensorProto.Types.DataType.Int64, Dims = { 1 }, Int64Data = { 1 } });
+        graph.Initializer.Add(new TensorProto { Name = "scores_shape", DataType = (int)TensorProto.Types.DataType.Int64, Dims = { 2 }, Int64Data = { -1, classes } });
 
         graph.Node.Add(Node("Gather", [ "embeddings", IdsInput ], "gathered"));                  // [B, L, D]
-        graph.Node.Add(Node("Mul", [ "gathered", WeightsInput ], "weighted"));                   // [B, L, D]
-        var sum = Node("ReduceSum", [ "weighted", "sum_axes" ], "hidden");                      // [B, D]
-        sum.Attribute.Add(new AttributeProto { Name = "keepdims", Type = AttributeProto.Types.AttributeType.Int, I = 0 });
-        graph.Node.Add(sum);
-        graph.Node.Add(Node("MatMul", [ "hidden", "weights_out" ], "logits_raw"));              // [B, C]
+        graph.Node.Add(Node("MatMul", [ WeightsInput, "gathered" ], "hidden"));                 // [B, 1, D]: the weighted mean
+        graph.Node.Add(Node("MatMul", [ "hidden", "weights_out" ], "logits_raw"));              // [B, 1, C]
         graph.Node.Add(Node("Add", [ "logits_raw", "bias" ], "logits"));
-        graph.Node.Add(Node("Sigmoid", [ "logits" ], ScoresOutput));
+        graph.Node.Add(Node("Sigmoid", [ "logits" ], "scores_3d"));
+        graph.Node.Add(Node("Reshape", [ "scores_3d", "scores_shape" ], ScoresOutput));        // [B, C]
 
         graph.Input.Add(Value(IdsInput, TensorProto.Types.DataType.Int64, "batch", "length"));
-        graph.Input.Add(Value(WeightsInput, TensorProto.Types.DataType.Float, "batch", "length", 1));
+        graph.Input.Add(Value(WeightsInput, TensorProto.Types.DataType.Float, "batch", 1, "length"));
         graph.Output.Add(Value(ScoresOutput, TensorProto.Types.DataType.Float, "batch", classes));
 
         var onnx = new ModelProto
@@ -47,6 +46,15 @@ static class OnnxExport
         };
         onnx.MetadataProps.Add(new StringStringEntryProto { Key = "categories", Value = string.Join("|", model.Categories) });
         return onnx.ToByteArray();
+    }
+
+    /// <summary>[rows × columns] → [columns × rows].</summary>
+    static float[] Transpose(float[] values, int rows, int columns)
+    {
+        var result = new float[values.Length];
+        for (var r = 0; r < rows; r++)
+            for (var c = 0; c < columns; c++) result[c * rows + r] = values[r * columns + c];
+        return result;
     }
 
     static NodeProto Node(string op, string[] inputs, string output)

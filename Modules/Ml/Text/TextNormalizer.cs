@@ -25,7 +25,9 @@ static class TextNormalizer
                 Flush(word, words);
                 continue;
             }
-            word.Append(Rune.ToLowerInvariant(rune).ToString());
+            var lower = Rune.ToLowerInvariant(rune);
+            if (lower.IsBmp) word.Append((char)lower.Value);
+            else word.Append(char.ConvertFromUtf32(lower.Value));
         }
         Flush(word, words);
         return string.Join(' ', JoinSpacedLetters(words));
@@ -64,6 +66,7 @@ static class TextNormalizer
     /// <summary>Only inside words that also hold ASCII letters: a real Russian or Greek word is left alone.</summary>
     static string FoldLookalikes(string word)
     {
+        if (!word.AsSpan().ContainsAnyExceptInRange('\0', '\u007F')) return word;   // plain ASCII: nothing to fold
         if (!word.Any(char.IsAsciiLetter) || !word.Any(Lookalikes.ContainsKey)) return word;
         return string.Concat(word.Select(c => Lookalikes.GetValueOrDefault(c, c)));
     }
@@ -77,9 +80,11 @@ static class TextNormalizer
     /// A digit or symbol becomes a letter only inside a word of letters: between two letters ("h4te"), or
     /// leading a word of letters ("$hit", "@ss"). Numbers ("2024", "covid19") and prices ("$5") stay.
     /// </summary>
+    static readonly System.Buffers.SearchValues<char> LeetChars = System.Buffers.SearchValues.Create("4@31!05$7+");
+
     static string FoldLeet(string word)
     {
-        if (word.Count(char.IsLetter) < 2 || !word.Any(Leet.ContainsKey)) return word;
+        if (!word.AsSpan().ContainsAny(LeetChars) || word.Count(char.IsLetter) < 2) return word;
         var chars = word.ToCharArray();
         for (var i = 0; i < chars.Length; i++)
         {
@@ -94,6 +99,9 @@ static class TextNormalizer
     /// <summary>Runs of three or more of one letter become two: "haaaate" → "haate", "sooo" → "soo".</summary>
     static string Squeeze(string word)
     {
+        var run = false;
+        for (var i = 2; i < word.Length && !run; i++) run = word[i] == word[i - 1] && word[i] == word[i - 2];
+        if (!run) return word;
         var sb = new StringBuilder(word.Length);
         for (var i = 0; i < word.Length; i++)
         {

@@ -25,7 +25,7 @@ sealed class LinearModel
     public IReadOnlyList<string> Categories { get; }
     /// <summary>[buckets × dim], row-major.</summary>
     public float[] Embeddings { get; }
-    /// <summary>[dim × categories], row-major (the ONNX MatMul layout).</summary>
+    /// <summary>[categories × dim], one row per category (contiguous for SIMD; the export transposes it for MatMul).</summary>
     public float[] Weights { get; }
     public float[] Bias { get; }
     public float[] Thresholds { get; set; }
@@ -51,15 +51,10 @@ sealed class LinearModel
 
     public void Logits(ReadOnlySpan<float> hidden, Span<float> logits)
     {
-        Bias.CopyTo(logits);
-        for (var d = 0; d < Dim; d++)
-        {
-            var h = hidden[d];
-            if (h == 0) continue;
-            var row = Weights.AsSpan(d * Categories.Count, Categories.Count);
-            for (var c = 0; c < logits.Length; c++) logits[c] += h * row[c];
-        }
+        for (var c = 0; c < logits.Length; c++) logits[c] = Bias[c] + TensorPrimitives.Dot(WeightRow(c), hidden);
     }
+
+    public Span<float> WeightRow(int category) => Weights.AsSpan(category * Dim, Dim);
 
     public static float Sigmoid(float x) => x >= 0 ? 1f / (1f + MathF.Exp(-x)) : MathF.Exp(x) / (1f + MathF.Exp(x));
 }

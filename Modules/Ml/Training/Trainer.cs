@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using BirbalAI.Ml.Data;
+using System.Numerics.Tensors;
 using BirbalAI.Ml.Features;
 
 namespace BirbalAI.Ml.Training;
@@ -101,19 +102,16 @@ sealed class Trainer(TrainingSettings settings)
             var g = LinearModel.Sigmoid(logits[c]) - (label ? 1f : 0f);
             if (label) g *= positiveWeight[c];
             g *= lr;
-            for (var d = 0; d < dim; d++)
-            {
-                var index = d * classes + c;
-                gradHidden[d] += g * model.Weights[index];
-                model.Weights[index] -= g * hidden[d];
-            }
+            var row = model.WeightRow(c);
+            TensorPrimitives.MultiplyAdd(row, g, gradHidden, gradHidden);      // gradient of the hidden layer (old weights)
+            TensorPrimitives.MultiplyAdd(hidden, -g, row, row);                // then the category's weights
             model.Bias[c] -= g;
         }
-        var scale = 1f / example.Ids.Length;
+        TensorPrimitives.Multiply(gradHidden, -1f / example.Ids.Length, gradHidden);
         foreach (var id in example.Ids)
         {
             var row = model.Embeddings.AsSpan(id * dim, dim);
-            for (var d = 0; d < dim; d++) row[d] -= gradHidden[d] * scale;
+            TensorPrimitives.Add(row, gradHidden, row);
         }
     }
 
