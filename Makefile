@@ -3,7 +3,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 DOTNET ?= dotnet
 CONFIGURATION ?= Release
-APP_DLL := BirbalAI.Web/bin/$(CONFIGURATION)/net10.0/BirbalAI.Web.dll
+APP_DIR := BirbalAI.Web/bin/$(CONFIGURATION)/net10.0
+APP_DLL := $(APP_DIR)/BirbalAI.Web.dll
+# appsettings.json sits next to the dll; the content root says so whatever the current folder.
+APP := $(DOTNET) $(APP_DLL) --contentRoot=$(CURDIR)/$(APP_DIR)
 RUN_DIR := .local/run
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
@@ -26,14 +29,14 @@ prepare-run:
 	scripts/dev-secrets.sh $(RUN_DIR)/secrets
 	$(DOTNET) build BirbalAI.Web/BirbalAI.Web.csproj -c $(CONFIGURATION) -nologo -clp:ErrorsOnly
 	set -a; source <(scripts/services.sh env run); set +a; \
-	  ASPNETCORE_ENVIRONMENT=Development SecretsDirectory=$(RUN_DIR)/secrets $(DOTNET) $(APP_DLL) migrate
+	  ASPNETCORE_ENVIRONMENT=Development SecretsDirectory=$(CURDIR)/$(RUN_DIR)/secrets $(APP) migrate
 	@# The starter model: trained once per generator/settings change, cached under .local/models.
-	set -o pipefail; $(DOTNET) $(APP_DLL) ml starter-model --cache .local/models | tail -n 1 > $(RUN_DIR)/starter-model
+	set -o pipefail; $(APP) ml starter-model --cache $(CURDIR)/.local/models | tail -n 1 > $(RUN_DIR)/starter-model
 
 run: prepare-run
 	set -a; source <(scripts/services.sh env run); set +a; \
-	  export ASPNETCORE_ENVIRONMENT=Development SecretsDirectory=$(RUN_DIR)/secrets Ml__StarterModelDirectory=$$(cat $(RUN_DIR)/starter-model); \
-	  echo $$$$ > $(RUN_DIR)/app.pid; exec $(DOTNET) $(APP_DLL) --role all
+	  export ASPNETCORE_ENVIRONMENT=Development SecretsDirectory=$(CURDIR)/$(RUN_DIR)/secrets Ml__StarterModelDirectory=$$(cat $(RUN_DIR)/starter-model); \
+	  echo $$$$ > $(RUN_DIR)/app.pid; exec $(APP) --role all
 
 start: prepare-run
 	scripts/app.sh start $(APP_DLL) $(RUN_DIR)

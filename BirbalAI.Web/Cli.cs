@@ -10,14 +10,19 @@ namespace BirbalAI.Web;
 /// </summary>
 static class Cli
 {
-    /// <summary>A verb is a first argument that is not an option ("migrate", "admin create …").</summary>
-    public static bool IsVerb(string[] args) => args.Length > 0 && !args[0].StartsWith('-') && !args[0].Contains('=');
+    /// <summary>A verb is the first argument that is not a setting ("--Section:Key=value"): "migrate", "admin create …".</summary>
+    public static bool IsVerb(string[] args) => VerbArgs(args) is [var first, ..] && !first.StartsWith('-') && !first.Contains('=');
+
+    /// <summary>The arguments from the verb on, settings before it left out.</summary>
+    static string[] VerbArgs(string[] args) => args.SkipWhile(IsSetting).ToArray();
+
+    static bool IsSetting(string arg) => arg.StartsWith("--", StringComparison.Ordinal) && arg.Contains('=');
 
     /// <summary>
     /// The arguments that are configuration. A verb's own options ("apikey create --role Member") are not:
     /// only "--Section:Key=value" ones are; without a verb, all are ("--role worker").
     /// </summary>
-    public static string[] ConfigurationArgs(string[] args) => IsVerb(args) ? args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=')).ToArray() : args;
+    public static string[] ConfigurationArgs(string[] args) => IsVerb(args) ? args.Where(IsSetting).ToArray() : args;
 
     public static async Task<int> RunAsync(string[] args, Func<Task<int>> run)
     {
@@ -43,8 +48,9 @@ static class Cli
         }
     }
 
-    public static async Task<int> RunVerbAsync(WebApplication app, string[] args)
+    public static async Task<int> RunVerbAsync(WebApplication app, string[] allArgs)
     {
+        var args = VerbArgs(allArgs);
         var verbs = app.Services.GetServices<CliVerb>().OrderBy(v => v.Name, StringComparer.Ordinal).ToList();
         if (args[0] is "help")
         {

@@ -10,8 +10,8 @@ case "$cmd" in
   start)
     if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then echo "Birbal AI already running (pid $(cat "$pidfile"))"; exit 0; fi
     set -a; source <(scripts/services.sh env run); set +a
-    ASPNETCORE_ENVIRONMENT=Development SecretsDirectory=$run_dir/secrets Ml__StarterModelDirectory=$(cat "$run_dir/starter-model") \
-      setsid dotnet "$dll" --role all > "$run_dir/app.log" 2>&1 < /dev/null &
+    ASPNETCORE_ENVIRONMENT=Development SecretsDirectory=$repo/$run_dir/secrets Ml__StarterModelDirectory=$(cat "$run_dir/starter-model") \
+      setsid dotnet "$dll" --contentRoot="$repo/$(dirname "$dll")" --role all > "$run_dir/app.log" 2>&1 < /dev/null &
     echo $! > "$pidfile"
     for _ in $(seq 120); do
       if curl -fsS http://127.0.0.1:5080/readyz > /dev/null 2>&1; then echo "Birbal AI is up on http://127.0.0.1:5080 (log: $run_dir/app.log)"; exit 0; fi

@@ -17,7 +17,7 @@ if ! dotnet build BirbalAI.sln -c Release -nologo -clp:ErrorsOnly; then
 fi
 
 # The starter model, trained once per change and cached (the tests that register it find it here).
-dotnet BirbalAI.Web/bin/Release/net10.0/BirbalAI.Web.dll ml starter-model --cache .local/models | tail -n 1
+dotnet BirbalAI.Web/bin/Release/net10.0/BirbalAI.Web.dll --contentRoot="$repo/BirbalAI.Web/bin/Release/net10.0" ml starter-model --cache "$repo/.local/models" | tail -n 1
 
 snapshots_before=$(git ls-files --others --exclude-standard -- '*__snapshots__*' | sort)
 
