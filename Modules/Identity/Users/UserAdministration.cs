@@ -32,7 +32,7 @@ sealed class UserAdministration(
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await LockUsersAsync(connection, tx, ct);
-        if (await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from identity.users)", transaction: tx, cancellationToken: ct)))
+        if (await Users.AnyAsync(connection, ct, tx))
             throw new IdentityRuleException("Setup is already done: an account exists.");
         var user = await InsertAsync(connection, tx, cleanEmail, cleanName, Roles.Admin, hasher.HashPassword(null!, password), false, ct);
         await audit.RecordAsync(new AuditEntry(AuditKinds.Setup, user.Id, user.Email), tx, ct);

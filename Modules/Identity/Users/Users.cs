@@ -38,6 +38,10 @@ static class Users
         await connection.QuerySingleOrDefaultAsync<UserRow>(new CommandDefinition(
             $"select {Columns} from identity.users where id = @id", new { id }, tx, cancellationToken: ct));
 
+    /// <summary>Whether any account exists: first-run setup is offered only while none does.</summary>
+    public static async Task<bool> AnyAsync(NpgsqlConnection connection, CancellationToken ct, NpgsqlTransaction? tx = null) =>
+        await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from identity.users)", transaction: tx, cancellationToken: ct));
+
     /// <summary>The principal a session, token or key acts as. <paramref name="role"/> may be capped below the user's.</summary>
     public static ClaimsPrincipal Principal(UserRow user, string scheme, string? role = null, Guid? keyId = null)
     {

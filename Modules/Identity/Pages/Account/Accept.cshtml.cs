@@ -43,8 +43,7 @@ sealed class AcceptModel(NpgsqlDataSource db, Invitations.Invitations invitation
         }
         catch (IdentityRuleException e)
         {
-            ModelState.AddModelError("", e.Message);
-            Response.StatusCode = StatusCodes.Status400BadRequest;
+            this.Refuse(e.Message);
             return Page();
         }
         var accepted = await invitations.AcceptAsync(connection, Token!, Password!, ct);

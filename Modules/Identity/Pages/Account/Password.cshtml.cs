@@ -27,8 +27,7 @@ sealed class PasswordModel(UserAdministration users, NpgsqlDataSource db, IOptio
         }
         catch (IdentityRuleException e)
         {
-            ModelState.AddModelError("", e.Message);
-            Response.StatusCode = StatusCodes.Status400BadRequest;
+            this.Refuse(e.Message);
             return Page();
         }
         // The security stamp changed: renew this session's cookie so only the other sessions end.

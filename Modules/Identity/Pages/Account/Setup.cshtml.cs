@@ -30,8 +30,7 @@ sealed class SetupModel(NpgsqlDataSource db, UserAdministration users, IOptions<
         }
         catch (IdentityRuleException e)
         {
-            ModelState.AddModelError("", e.Message);
-            Response.StatusCode = StatusCodes.Status400BadRequest;
+            this.Refuse(e.Message);
             return Page();
         }
     }
@@ -39,6 +38,6 @@ sealed class SetupModel(NpgsqlDataSource db, UserAdministration users, IOptions<
     async Task<bool> AnyUserAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from identity.users)", cancellationToken: ct));
+        return await Users.Users.AnyAsync(connection, ct);
     }
 }

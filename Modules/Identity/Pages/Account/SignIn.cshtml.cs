@@ -20,7 +20,7 @@ sealed class SignInModel(PasswordSignIn signIn, NpgsqlDataSource db) : PageModel
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         // A fresh installation has nobody to sign in: first-run setup instead.
-        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from identity.users)", cancellationToken: ct)))
+        if (!await Users.Users.AnyAsync(connection, ct))
             return Redirect("/account/setup");
         return Page();
     }

@@ -35,8 +35,7 @@ sealed class IndexModel(NpgsqlDataSource db, UserAdministration users) : PageMod
         }
         catch (IdentityRuleException e)
         {
-            ModelState.AddModelError("", e.Message);
-            Response.StatusCode = StatusCodes.Status400BadRequest;
+            this.Refuse(e.Message);
         }
         await LoadAsync(ct);
         return Page();
@@ -51,8 +50,7 @@ sealed class IndexModel(NpgsqlDataSource db, UserAdministration users) : PageMod
         }
         catch (IdentityRuleException e)
         {
-            ModelState.AddModelError("", e.Message);
-            Response.StatusCode = StatusCodes.Status400BadRequest;
+            this.Refuse(e.Message);
         }
         await LoadAsync(ct);
         return Page();

@@ -68,8 +68,7 @@ sealed class IndexModel(NpgsqlDataSource db, UserAdministration users, Invitatio
         }
         catch (IdentityRuleException e)
         {
-            ModelState.AddModelError("", e.Message);
-            Response.StatusCode = StatusCodes.Status400BadRequest;
+            this.Refuse(e.Message);
         }
         await LoadAsync(ct);
         return Page();
