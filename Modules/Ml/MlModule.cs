@@ -3,6 +3,8 @@ using BirbalAI.Ml.Starter;
 using BirbalAI.Ml.Text;
 using BirbalAI.Platform;
 using BirbalAI.Platform.Configuration;
+using BirbalAI.Platform.Web;
+using BirbalAI.Contracts.Identity;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -18,6 +20,7 @@ public static class MlModule
         services.AddMigrations("ml", typeof(MlModule).Assembly);
         services.AddSingleton<ModelRegistry>();
         services.AddHostedService<StarterModelRegistration>();
+        services.AddAdminLink("Models", "/admin/ml/models", Policies.Admin, order: 300);
         Cli.MlVerbs.Add(services);
         return services;
     }

@@ -25,6 +25,9 @@ public sealed class BrowserApp : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await App.InitializeAsync();
+        // The product as `make run` starts it: with the starter model (cached by `make test`).
+        var models = Path.Combine(Path.GetDirectoryName(ScreenshotDirectory)!, "..", "models");
+        App.With("Ml:StarterModelDirectory", BirbalAI.Ml.Starter.StarterModel.Ensure(models, new BirbalAI.Ml.Text.LanguageDetection()));
         Address = App.StartOnSocket();
         await Browser.InitializeAsync();
     }

@@ -69,5 +69,11 @@ public sealed class IdentityFlowTests : IAsyncLifetime
             await Expect(audit).ToContainTextAsync(kind);
         await Expect(audit).ToContainTextAsync("member@example.org");
         await admin.ScreenshotAsync(new() { Path = Shot("audit.png"), FullPage = true });
+
+        // The starter model is in production, its metrics marked as what they are.
+        await admin.GetByRole(AriaRole.Link, new() { Name = "Models" }).ClickAsync();
+        await Expect(admin.Locator("#versions")).ToContainTextAsync("synthetic starter data");
+        await Expect(admin.Locator("#metrics-note")).ToContainTextAsync("not how it does on real content");
+        await admin.ScreenshotAsync(new() { Path = Shot("models.png"), FullPage = true });
     }
 }

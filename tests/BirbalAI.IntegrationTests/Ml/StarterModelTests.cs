@@ -45,6 +45,20 @@ public sealed class StarterModelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_models_page_shows_the_starter_model_with_its_metrics_marked_synthetic()
+    {
+        var admin = await Accounts.SignedInAsync(app, BirbalAI.Contracts.Identity.Roles.Admin);
+
+        var page = await BirbalAI.Testing.HtmlForms.GetDocumentAsync(admin, "/admin/ml/models");
+
+        var row = page.QuerySelector("#versions tr[data-version='1']")!.TextContent;
+        Assert.Contains("synthetic starter data", row);
+        Assert.Contains("production", row);
+        Assert.Contains("synthetic starter data", page.QuerySelector("#metrics-note")!.TextContent);
+        Assert.Equal(13, page.QuerySelectorAll("#production-metrics tbody tr").Length);
+    }
+
+    [Fact]
     public async Task A_second_start_registers_nothing_more()
     {
         await using var replica = App.ReplicaOf(app);
