@@ -29,9 +29,8 @@ namespace BirbalAI.Platform;
 
 public static class PlatformModule
 {
-    /// <summary>Every ActivitySource of the product starts with this name.</summary>
+    /// <summary>Every ActivitySource and Meter of the product starts with this name (OpenTelemetry listens to "BirbalAI.*").</summary>
     public const string TelemetryName = "BirbalAI";
-    public static readonly ActivitySource Activities = new($"{TelemetryName}.Platform");
 
     /// <summary>Configuration, data stores, messaging, Hangfire storage, problem details, OpenAPI, health, telemetry.</summary>
     public static HostRole AddPlatform(this WebApplicationBuilder builder)
