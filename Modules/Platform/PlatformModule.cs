@@ -68,6 +68,7 @@ public static class PlatformModule
         services.AddValidatedOptions<Blobs.BlobOptions>(Blobs.BlobOptions.Section);
         services.AddSingleton<Blobs.IBlobStore, Blobs.CachedBlobStore>();
         services.AddSingleton<RabbitConnection>();
+        services.AddSingleton<DeadLetters>();
 
         services.AddMigrations("platform", typeof(PlatformModule).Assembly);
         services.AddSingleton<Migrator>();
@@ -117,6 +118,7 @@ public static class PlatformModule
         services.AddSingleton<AdminNavigation>();
         services.AddAdminLink("API reference", "/swagger", policy: null, order: 900);
         services.AddAdminLink("Jobs", "/hangfire", BirbalAI.Contracts.Identity.Policies.Admin, order: 800);
+        services.AddAdminLink("Dead letters", "/admin/platform/dead-letters", BirbalAI.Contracts.Identity.Policies.Admin, order: 810);
 
         services.AddHealthChecks()
             .AddCheck<PostgresReady>("postgres", tags: ["ready"])

@@ -54,7 +54,8 @@ public sealed class LayoutTests : IAsyncLifetime
         Assert.Equal(
         [
             "Sample help /sample/help", "Sample jobs /sample/jobs", "Users /admin/identity/users", "API keys /admin/identity/api-keys",
-            "Audit /admin/identity/audit", "Models /admin/ml/models", "Jobs /hangfire", "API reference /swagger",
+            "Audit /admin/identity/audit", "Models /admin/ml/models", "Jobs /hangfire", "Dead letters /admin/platform/dead-letters",
+            "API reference /swagger",
         ], AdminLinks(await admin.GetDocumentAsync("/")));
     }
 
