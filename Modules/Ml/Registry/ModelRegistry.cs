@@ -34,13 +34,26 @@ sealed class ModelVersion
 /// </summary>
 sealed class ModelRegistry(NpgsqlDataSource db, IBlobStore blobs)
 {
-    public async Task<ModelVersion> RegisterAsync(byte[] onnx, ModelCard card, CancellationToken ct)
+    public async Task<ModelVersion> RegisterAsync(byte[] onnx, ModelCard card, CancellationToken ct) =>
+        (await RegisterAsync(onnx, card, firstAndProduction: false, ct))!;
+
+    /// <summary>
+    /// Registers the model as the first version and makes it production, only while the registry is empty;
+    /// replicas starting together decide under one lock, so exactly one registers it. Null when not empty.
+    /// </summary>
+    public Task<ModelVersion?> RegisterFirstAsync(byte[] onnx, ModelCard card, CancellationToken ct) =>
+        RegisterAsync(onnx, card, firstAndProduction: true, ct);
+
+    async Task<ModelVersion?> RegisterAsync(byte[] onnx, ModelCard card, bool firstAndProduction, CancellationToken ct)
     {
         var hash = await blobs.PutAsync(onnx, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         // Numbers in registration order, also when two replicas register at once.
         await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(hashtext('ml.model_versions'))", transaction: tx, cancellationToken: ct));
+        if (firstAndProduction && await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "select exists (select 1 from ml.model_versions)", transaction: tx, cancellationToken: ct)))
+            return null;
         var version = await connection.QuerySingleAsync<ModelVersion>(new CommandDefinition(InsertSql, new
         {
             Id = Guid.CreateVersion7(), hash, Size = (long)onnx.Length, Categories = card.Categories.ToArray(), card.Thresholds,
@@ -50,6 +63,8 @@ sealed class ModelRegistry(NpgsqlDataSource db, IBlobStore blobs)
             Metrics = card.Evaluation is null ? null : JsonSerializer.Serialize(card.Evaluation, ModelTraining.Json),
             Source = card.Source ?? "trained",
         }, tx, cancellationToken: ct));
+        if (firstAndProduction)
+            await connection.ExecuteAsync(new CommandDefinition(PromoteSql, new { VersionId = version.Id, By = (Guid?)null }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return version;
     }

@@ -53,11 +53,10 @@ sealed class StarterModelRegistration(IOptions<MlOptions> options, ModelRegistry
     public async Task StartAsync(CancellationToken ct)
     {
         if (options.Value.StarterModelDirectory is not { Length: > 0 } directory) return;
-        if ((await registry.ListAsync(ct)).Count > 0) return;
+        if ((await registry.ListAsync(ct)).Count > 0) return;   // the usual case, without reading the model
         var (onnx, card) = ModelTraining.Read(directory);
-        var version = await registry.RegisterAsync(onnx, card, ct);
-        await registry.PromoteAsync(version.Id, null, ct);
-        logger.LogInformation("Registered the starter model as v{Number} and made it production", version.Number);
+        if (await registry.RegisterFirstAsync(onnx, card, ct) is { } version)
+            logger.LogInformation("Registered the starter model as v{Number} and made it production", version.Number);
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;

@@ -59,6 +59,22 @@ public sealed class StarterModelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Replicas_registering_together_make_exactly_one_first_version()
+    {
+        await using var empty = new App();   // no starter model configured: its registry starts empty
+        await empty.InitializeAsync();
+        var registry = empty.Services.GetRequiredService<ModelRegistry>();
+        var (onnx, card) = BirbalAI.Ml.Training.ModelTraining.Read(directory);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => registry.RegisterFirstAsync(onnx, card, TestContext.Current.CancellationToken)));
+
+        var first = Assert.Single(results, r => r is not null)!;
+        Assert.Equal(1, first.Number);
+        Assert.Single(await registry.ListAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(first.Id, (await registry.ProductionAsync(TestContext.Current.CancellationToken))!.Id);
+    }
+
+    [Fact]
     public async Task A_second_start_registers_nothing_more()
     {
         await using var replica = App.ReplicaOf(app);
