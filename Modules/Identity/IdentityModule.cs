@@ -158,7 +158,9 @@ public static class IdentityModule
     static Task RedirectOrStatus(RedirectContext<CookieAuthenticationOptions> context, int status)
     {
         var path = context.Request.Path;
-        if (path.StartsWithSegments("/api") || path.StartsWithSegments("/v1"))
+        // API and gRPC clients get a status (gRPC turns 401 into Unauthenticated); only pages redirect.
+        if (path.StartsWithSegments("/api") || path.StartsWithSegments("/v1")
+            || context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
         {
             context.Response.StatusCode = status;
             return Task.CompletedTask;

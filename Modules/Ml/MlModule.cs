@@ -1,11 +1,16 @@
+using BirbalAI.Contracts.Identity;
+using BirbalAI.Contracts.Ml;
+using BirbalAI.Ml.Moderation;
+using BirbalAI.Ml.Policy;
 using BirbalAI.Ml.Registry;
+using BirbalAI.Ml.Serving;
 using BirbalAI.Ml.Starter;
 using BirbalAI.Ml.Text;
 using BirbalAI.Platform;
 using BirbalAI.Platform.Configuration;
 using BirbalAI.Platform.Web;
-using BirbalAI.Contracts.Identity;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BirbalAI.Ml;
@@ -17,13 +22,43 @@ public static class MlModule
         // Built on first use (about a second, ~150 MiB for the supported languages), then shared.
         services.AddSingleton<LanguageDetection>();
         services.AddValidatedOptions<MlOptions>(MlOptions.Section);
+        services.AddValidatedOptions<ServingOptions>(ServingOptions.Section);
+        services.AddValidatedOptions<ModerationLimits>(ModerationLimits.Section);
         services.AddMigrations("ml", typeof(MlModule).Assembly);
+        services.AddValidation();
         services.AddSingleton<ModelRegistry>();
+        services.AddSingleton<SessionFactory>();
+        services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<MicroBatcher>();
+        services.AddSingleton<PolicyStore>();
+        services.AddSingleton<IModerator, Moderator>();
+        // In this order: the starter model is registered before the catalogue loads production.
         services.AddHostedService<StarterModelRegistration>();
+        services.AddHostedService<ModelServing>();
+        services.AddHostedService<PolicyFollower>();
+        // Before the default writer: errors under /v1 are written in OpenAI's envelope.
+        services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, OpenAiErrors>());
+        // Unknown services and methods fall through to the 404 fallback instead of gRPC catch-all endpoints.
+        services.AddGrpc(o => o.IgnoreUnknownServices = true);
         services.AddAdminLink("Models", "/admin/ml/models", Policies.Admin, order: 300);
+        services.AddAdminLink("Policy", "/admin/ml/policy", Policies.Admin, order: 310);
+        services.AddAdminLink("Try it", "/admin/ml/try", Policies.Annotator, order: 320);
         Cli.MlVerbs.Add(services);
         return services;
     }
 
-    public static WebApplication MapMlModule(this WebApplication app) => app;
+    public static WebApplication MapMlModule(this WebApplication app)
+    {
+        var moderation = app.MapGroup("/api/moderation").WithTags("Moderation");
+        CheckModeration.Map(moderation);
+        OpenAiModerations.Map(app);
+        var ml = app.MapGroup("/api/ml").WithTags("Models and policy");
+        var models = ml.MapGroup("/models");
+        ListModelVersions.Map(models);
+        PromoteModelVersion.Map(models);
+        GetPolicy.Map(ml);
+        UpdatePolicy.Map(ml);
+        Grpc.ModerationService.Map(app);
+        return app;
+    }
 }

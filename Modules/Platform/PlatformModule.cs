@@ -49,8 +49,24 @@ public static class PlatformModule
         services.AddValidatedOptions<RabbitMqOptions>(RabbitMqOptions.Section);
         services.AddValidatedOptions<SecretsOptions>(SecretsOptions.Section)
             .PostConfigure<IHostEnvironment>((o, env) => o.IsDevelopment = env.IsDevelopment());
-        var listen = builder.Configuration.GetValidated<ListenOptions>(ListenOptions.Section);
-        builder.WebHost.UseUrls(role.ServesWeb ? listen.Web : listen.Worker);
+        builder.Configuration.GetValidated<ListenOptions>(ListenOptions.Section);   // a wrong address stops start-up with a clear line
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            // Read when the server starts, from the final configuration (tests add theirs late).
+            var listen = context.Configuration.GetValidated<ListenOptions>(ListenOptions.Section);
+            var endpoints = new Dictionary<string, string?>();
+            if (!role.ServesWeb) endpoints["Endpoints:Worker:Url"] = listen.Worker;
+            else
+            {
+                endpoints["Endpoints:Web:Url"] = listen.Web;
+                if (!string.IsNullOrEmpty(listen.Grpc))
+                {
+                    endpoints["Endpoints:Grpc:Url"] = listen.Grpc;
+                    endpoints["Endpoints:Grpc:Protocols"] = "Http2";
+                }
+            }
+            kestrel.Configure(new ConfigurationBuilder().AddInMemoryCollection(endpoints).Build());
+        });
 
         builder.Logging.Configure(o => o.ActivityTrackingOptions =
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);

@@ -55,7 +55,10 @@ public class BirbalApp<TProgram> : WebApplicationFactory<TProgram>, IAsyncLifeti
     /// <summary>Starts the app on a real loopback socket (for a browser) and returns its base address.</summary>
     public Uri StartOnSocket()
     {
-        UseKestrel(0);
+        // The app's own endpoints, on a free port and without the gRPC one: never the ports `make run` uses.
+        With("Listen:Web", "http://127.0.0.1:0");
+        With("Listen:Grpc", "");
+        UseKestrel();
         StartServer();
         var addresses = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         return new Uri(addresses.First().Replace("[::]", "127.0.0.1").Replace("localhost", "127.0.0.1"));

@@ -22,8 +22,29 @@ static class MlVerbs
     const string StarterModelUsage = "ml starter-model --cache DIR   train the starter model into DIR unless it is there; prints its folder";
     const string RegisterUsage = "ml register --model DIR [--promote]   add a trained model folder to the registry (and make it production)";
 
+    const string PromoteUsage = "ml promote VERSION   make a registered version (3, v3, birbal-v3 or its id) production on every replica";
+
     public static void Add(IServiceCollection services)
     {
+        services.AddCliVerb(new CliVerb("ml promote", PromoteUsage, async (sp, args, _, output) =>
+        {
+            if (args is not [var name]) throw new CliUsageException($"usage: {PromoteUsage}");
+            var version = await Registry.PromoteModelVersion.PromoteAsync(sp, name, null, CancellationToken.None)
+                ?? throw new CliUsageException($"no model version \"{name}\"; `ml list` shows them");
+            await output.WriteLineAsync($"ml promote: v{version.Number} ({version.Id}) is production");
+            return 0;
+        }));
+
+        services.AddCliVerb(new CliVerb("ml list", "ml list   the registered model versions, newest first", async (sp, _, _, output) =>
+        {
+            var registry = sp.GetRequiredService<Registry.ModelRegistry>();
+            var production = await registry.ProductionAsync(CancellationToken.None);
+            foreach (var v in await registry.ListAsync(CancellationToken.None))
+                await output.WriteLineAsync(FormattableString.Invariant(
+                    $"v{v.Number}\t{v.Id}\t{v.CreatedAt:yyyy-MM-dd HH:mm}\t{v.Source}\tmacro-F1 {(v.Evaluation is { } e ? e.MacroF1.ToString("0.000", CultureInfo.InvariantCulture) : "—")}{(v.Id == production?.Id ? "\tproduction" : "")}"));
+            return 0;
+        }));
+
         services.AddCliVerb(new CliVerb("ml starter-model", StarterModelUsage, async (sp, args, _, output) =>
         {
             var directory = Starter.StarterModel.Ensure(args.Option("--cache", StarterModelUsage), sp.GetRequiredService<LanguageDetection>());
@@ -38,7 +59,7 @@ static class MlVerbs
             catch (FileNotFoundException e) { throw new CliUsageException(e.Message); }
             var registry = sp.GetRequiredService<Registry.ModelRegistry>();
             var version = await registry.RegisterAsync(model.Onnx, model.Card, CancellationToken.None);
-            if (args.Contains("--promote")) await registry.PromoteAsync(version.Id, null, CancellationToken.None);
+            if (args.Contains("--promote")) await Registry.PromoteModelVersion.PromoteAsync(sp, version.Id.ToString(), null, CancellationToken.None);
             await output.WriteLineAsync($"ml register: v{version.Number} ({version.Id}){(args.Contains("--promote") ? ", now production" : "")}");
             return 0;
         }));

@@ -29,6 +29,22 @@ sealed class Featurizer(FeaturizerSettings settings)
     public int[] Featurize(string normalized)
     {
         var ids = new List<int>(normalized.Length * (settings.MaxN - settings.MinN + 2));
+        Featurize(normalized, ids, null);
+        return [.. ids];
+    }
+
+    /// <summary>The same ids as <see cref="Featurize(string)"/>, each with the n-gram it came from (for explanations).</summary>
+    public (int[] Ids, string[] Ngrams) FeaturizeWithNgrams(string normalized)
+    {
+        var ids = new List<int>();
+        var ngrams = new List<string>();
+        Featurize(normalized, ids, ngrams);
+        return ([.. ids], [.. ngrams]);
+    }
+
+    /// <summary>The one featuriser; <paramref name="ngrams"/>, when given, gets the text of every feature (slower: strings).</summary>
+    void Featurize(string normalized, List<int> ids, List<string>? ngrams)
+    {
         var words = normalized.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Span<uint> wordHashes = words.Length <= 512 ? stackalloc uint[words.Length] : new uint[words.Length];
         Span<char> padded = stackalloc char[130];
@@ -37,6 +53,7 @@ sealed class Featurizer(FeaturizerSettings settings)
             var word = words[w].Length > 128 ? words[w][..128] : words[w];
             wordHashes[w] = Hash(Start(WordSeed), word);
             ids.Add(Bucket(wordHashes[w]));
+            ngrams?.Add(word);
             padded[0] = '<';
             word.CopyTo(padded[1..]);
             padded[word.Length + 1] = '>';
@@ -48,7 +65,11 @@ sealed class Featurizer(FeaturizerSettings settings)
                 {
                     h = Step(h, chars[i + n - 1]);
                     // a bare "<" or ">" says nothing; the whole padded word is the word feature already
-                    if (n >= settings.MinN && !(n == chars.Length)) ids.Add(Bucket(h));
+                    if (n >= settings.MinN && !(n == chars.Length))
+                    {
+                        ids.Add(Bucket(h));
+                        ngrams?.Add(new string(chars.Slice(i, n)));
+                    }
                 }
             }
         }
@@ -58,9 +79,13 @@ sealed class Featurizer(FeaturizerSettings settings)
                 var h = Start(PhraseSeed);
                 for (var k = 0; k < n; k++) h = StepUInt(h, wordHashes[w + k]);
                 ids.Add(Bucket(h));
+                ngrams?.Add(string.Join(' ', words, w, n));
             }
-        if (ids.Count == 0) ids.Add(Bucket(Hash(Start(WordSeed), "</s>")));
-        return [.. ids];
+        if (ids.Count == 0)
+        {
+            ids.Add(Bucket(Hash(Start(WordSeed), "</s>")));
+            ngrams?.Add("</s>");
+        }
     }
 
     int Bucket(uint hash) => (int)(hash % (uint)settings.Buckets);

@@ -16,6 +16,9 @@ static class OnnxExport
 {
     public const string IdsInput = "ids", WeightsInput = "weights", ScoresOutput = "scores";
 
+    /// <summary>Changes with the graph's inputs or layout, so models cached from an older exporter are made again.</summary>
+    public const int FormatVersion = 2;
+
     public static byte[] ToBytes(LinearModel model)
     {
         var classes = model.Categories.Count;

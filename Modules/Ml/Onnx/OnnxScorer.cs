@@ -15,23 +15,36 @@ sealed class OnnxScorer : IDisposable
     readonly Featurizer featurizer;
 
     public OnnxScorer(byte[] model, FeaturizerSettings settings, int threads = 0)
+        : this(NewSession(model, threads), settings) { }
+
+    /// <summary>Scores with <paramref name="session"/> (made by the caller, e.g. on CUDA); disposing the scorer disposes it.</summary>
+    public OnnxScorer(InferenceSession session, FeaturizerSettings settings)
+    {
+        this.session = session;
+        featurizer = new Featurizer(settings);
+    }
+
+    static InferenceSession NewSession(byte[] model, int threads)
     {
         using var options = new OrtSessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         if (threads > 0) options.IntraOpNumThreads = threads;
-        session = new InferenceSession(model, options);
-        featurizer = new Featurizer(settings);
+        return new InferenceSession(model, options);
     }
 
     public const int BatchSize = 256;
 
     /// <summary>Per-text, per-category scores.</summary>
-    public float[][] Score(IReadOnlyList<string> texts)
+    public float[][] Score(IReadOnlyList<string> texts) =>
+        ScoreAll(texts.Select(t => featurizer.Featurize(TextNormalizer.Normalize(t))).ToArray());
+
+    /// <summary>Scores featurised texts in length-sorted batches of <see cref="BatchSize"/>; results in input order.</summary>
+    public float[][] ScoreAll(IReadOnlyList<int[]> features)
     {
-        if (texts.Count == 0) return [];
-        var features = texts.Select(t => featurizer.Featurize(TextNormalizer.Normalize(t))).ToArray();
+        if (features.Count == 0) return [];
+        if (features.Count == 1) return ScoreFeatures(features);
         // Texts of similar length share a batch: a batch is padded to its longest text, so this saves most padding.
-        var order = Enumerable.Range(0, features.Length).OrderBy(i => features[i].Length).ToArray();
-        var scores = new float[features.Length][];
+        var order = Enumerable.Range(0, features.Count).OrderBy(i => features[i].Length).ToArray();
+        var scores = new float[features.Count][];
         foreach (var chunk in order.Chunk(BatchSize))
         {
             var batch = ScoreFeatures(chunk.Select(i => features[i]).ToList());

@@ -72,8 +72,35 @@ sealed class ModelRegistry(NpgsqlDataSource db, IBlobStore blobs)
     public async Task PromoteAsync(Guid versionId, Guid? by, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var changed = await connection.ExecuteAsync(new CommandDefinition(PromoteSql, new { versionId, by }, cancellationToken: ct));
-        if (changed == 0) throw new KeyNotFoundException($"no model version {versionId}");
+        if (!await PromoteAsync(connection, null, versionId, by, ct)) throw new KeyNotFoundException($"no model version {versionId}");
+    }
+
+    /// <summary>Points production at <paramref name="versionId"/> in the caller's transaction; false when there is no such version.</summary>
+    public static async Task<bool> PromoteAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, Guid versionId, Guid? by, CancellationToken ct) =>
+        await connection.ExecuteAsync(new CommandDefinition(PromoteSql, new { versionId, by }, tx, cancellationToken: ct)) > 0;
+
+    public async Task<ModelVersion?> FindAsync(Guid id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<ModelVersion>(new CommandDefinition(
+            $"select {Columns} from ml.model_versions v where v.id = @Id", new { id }, cancellationToken: ct));
+    }
+
+    public async Task<ModelVersion?> FindAsync(int number, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<ModelVersion>(new CommandDefinition(
+            $"select {Columns} from ml.model_versions v where v.number = @Number", new { number }, cancellationToken: ct));
+    }
+
+    /// <summary>A version named "3", "v3", "birbal-v3" or by its id; null when no such version (or not a version name).</summary>
+    public Task<ModelVersion?> FindAsync(string name, CancellationToken ct)
+    {
+        if (Guid.TryParse(name, out var id)) return FindAsync(id, ct);
+        var number = name.StartsWith("birbal-v", StringComparison.OrdinalIgnoreCase) ? name[8..]
+            : name.StartsWith('v') || name.StartsWith('V') ? name[1..] : name;
+        return int.TryParse(number, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0
+            ? FindAsync(n, ct) : Task.FromResult<ModelVersion?>(null);
     }
 
     public async Task<ModelVersion?> ProductionAsync(CancellationToken ct)

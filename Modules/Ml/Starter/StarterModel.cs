@@ -25,7 +25,7 @@ static class StarterModel
     public static readonly TrainingSettings Training = new(Epochs: 25, Threads: 1, Seed: 7);
 
     public static string Key => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
-        StarterData.Version + JsonSerializer.Serialize(Featurizer) + JsonSerializer.Serialize(Training))))[..16];
+        StarterData.Version + Onnx.OnnxExport.FormatVersion + JsonSerializer.Serialize(Featurizer) + JsonSerializer.Serialize(Training))))[..16];
 
     /// <summary>The folder of the starter model under <paramref name="cache"/>, trained now if it is not there.</summary>
     public static string Ensure(string cache, LanguageDetection languages, CancellationToken ct = default)

@@ -49,6 +49,7 @@ public sealed class AppProcess : IAsyncDisposable
     public static Dictionary<string, string?> Settings(TestDatabase database, string prefix) => new()
     {
         ["Database__ConnectionString"] = database.ConnectionString,
+        ["Listen__Grpc"] = "",   // off unless a test gives it a free port: never the port `make run` uses
         ["Redis__ConnectionString"] = TestServers.Redis,
         ["Redis__KeyPrefix"] = prefix + ":",
         ["RabbitMq__Uri"] = TestServers.RabbitMq,

@@ -60,6 +60,7 @@ public sealed class PlatformHost : IAsyncDisposable
             ["role"] = runWorkers ? "worker" : "web",
             ["Listen:Web"] = "http://127.0.0.1:0",
             ["Listen:Worker"] = "http://127.0.0.1:0",
+            ["Listen:Grpc"] = "",
             ["Database:ConnectionString"] = database.ConnectionString,
             ["Redis:ConnectionString"] = TestServers.Redis,
             ["Redis:KeyPrefix"] = prefix + ":",

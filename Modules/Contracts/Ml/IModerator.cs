@@ -1,0 +1,70 @@
+namespace BirbalAI.Contracts.Ml;
+
+/// <summary>What the policy does with a score: let it through, hold it for a person, or refuse it. Ordered by severity.</summary>
+public enum ModerationAction { Approve = 0, Review = 1, Reject = 2 }
+
+public static class ModerationActions
+{
+    /// <summary>The lower-case name used in APIs and storage: "approve", "review", "reject".</summary>
+    public static string Name(this ModerationAction action) => action switch
+    {
+        ModerationAction.Approve => "approve",
+        ModerationAction.Review => "review",
+        ModerationAction.Reject => "reject",
+        _ => throw new ArgumentOutOfRangeException(nameof(action)),
+    };
+
+    /// <summary>The status of content given this action: "approved", "held" or "rejected" (never an int).</summary>
+    public static string ToContentStatus(this ModerationAction action) => action switch
+    {
+        ModerationAction.Approve => "approved",
+        ModerationAction.Review => "held",
+        ModerationAction.Reject => "rejected",
+        _ => throw new ArgumentOutOfRangeException(nameof(action)),
+    };
+}
+
+/// <summary>An n-gram of the text and how much it pushed a category's score up (its share of the logit).</summary>
+public sealed record Contribution(string Ngram, float Weight);
+
+/// <summary>One category's score, the policy's thresholds for it, the resulting action, and (when not approved) why.</summary>
+public sealed record CategoryVerdict(
+    string Category, float Score, float ReviewThreshold, float RejectThreshold, ModerationAction Action,
+    IReadOnlyList<Contribution> Explanation);
+
+/// <summary>The model version that scored a text.</summary>
+public sealed record ModelRef(Guid Id, int Number)
+{
+    /// <summary>How APIs name it: "birbal-v3".</summary>
+    public string Name => $"birbal-v{Number}";
+}
+
+/// <summary>The moderation of one text: its language, every category, the overall action (the most severe) and the versions used.</summary>
+public sealed record ModerationVerdict(
+    string Language, IReadOnlyList<CategoryVerdict> Categories, ModerationAction Action, ModelRef Model, int PolicyVersion)
+{
+    public bool Flagged => Action != ModerationAction.Approve;
+
+    public IReadOnlyDictionary<string, float> Scores => Categories.ToDictionary(c => c.Category, c => c.Score);
+}
+
+/// <summary>
+/// Moderation for every module: in-process, micro-batched, with the production model (or a named version)
+/// and the current policy. Callers call it outside their database transactions.
+/// </summary>
+public interface IModerator
+{
+    Task<ModerationVerdict> ModerateAsync(string text, CancellationToken ct);
+
+    /// <summary>Moderates <paramref name="texts"/> in one go; <paramref name="modelVersion"/> null means the production model.</summary>
+    Task<IReadOnlyList<ModerationVerdict>> ModerateAsync(IReadOnlyList<string> texts, Guid? modelVersion, CancellationToken ct);
+}
+
+/// <summary>No production model is registered yet, so nothing can be moderated.</summary>
+public sealed class NoProductionModelException() : Exception("No production model is registered yet.");
+
+/// <summary>The model version asked for does not exist.</summary>
+public sealed class UnknownModelVersionException(Guid version) : Exception($"No model version {version}.")
+{
+    public Guid Version { get; } = version;
+}

@@ -1,0 +1,142 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Json;
+using BirbalAI.Contracts.Identity;
+using BirbalAI.Contracts.Ml;
+using BirbalAI.Platform.Messaging;
+using Dapper;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace BirbalAI.Ml.Policy;
+
+/// <summary>From <see cref="Review"/> up a score holds content for a person; from <see cref="Reject"/> up it is refused.</summary>
+sealed record Thresholds(float Review, float Reject);
+
+/// <summary>A version of the moderation policy: thresholds per category.</summary>
+sealed record ModerationPolicy(int Version, IReadOnlyDictionary<string, Thresholds> Thresholds, string? Note, DateTime CreatedAt, Guid? CreatedBy)
+{
+    /// <summary>For a category a model has and the policy does not name yet: held from 0.5, never rejected without a person.</summary>
+    public static readonly Thresholds Unlisted = new(0.5f, 1f);
+
+    public Thresholds For(string category) => Thresholds.GetValueOrDefault(category) ?? Unlisted;
+
+    public static ModerationAction Decide(float score, Thresholds thresholds) =>
+        score >= thresholds.Reject ? ModerationAction.Reject
+        : score >= thresholds.Review ? ModerationAction.Review
+        : ModerationAction.Approve;
+
+    /// <summary>What is wrong with <paramref name="thresholds"/> as a policy over <paramref name="categories"/>; empty when nothing.</summary>
+    public static IReadOnlyList<string> Validate(IReadOnlyDictionary<string, Thresholds>? thresholds, IReadOnlyCollection<string> categories)
+    {
+        if (thresholds is null) return ["thresholds: required, one entry per category"];
+        var errors = new List<string>();
+        foreach (var (category, t) in thresholds)
+        {
+            if (!categories.Contains(category)) errors.Add($"{category}: not a category (known: {string.Join(", ", categories)})");
+            else if (t is null) errors.Add($"{category}: give review and reject");
+            else if (!(t.Review >= 0 && t.Review <= t.Reject && t.Reject <= 1))
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"{category}: need 0 ≤ review ≤ reject ≤ 1, not review {t.Review} and reject {t.Reject}"));
+        }
+        foreach (var missing in categories.Where(c => !thresholds.ContainsKey(c))) errors.Add($"{missing}: missing");
+        return errors;
+    }
+}
+
+/// <summary>
+/// The policy in force (cached; every replica re-reads it on a broadcast or a reconnect) and its history.
+/// Saving makes a new version, audited in the same transaction.
+/// </summary>
+sealed class PolicyStore(NpgsqlDataSource db, Broadcasts broadcasts, IAuditLog audit)
+{
+    public const string Channel = "ml.policy";
+
+    volatile ModerationPolicy? current;
+
+    public abstract record SaveResult;
+    public sealed record Saved(ModerationPolicy Policy) : SaveResult;
+    public sealed record Invalid(IReadOnlyList<string> Errors) : SaveResult;
+    public sealed record Conflict(int CurrentVersion) : SaveResult;
+
+    public async Task<ModerationPolicy> CurrentAsync(CancellationToken ct) => current ?? await ReloadAsync(ct);
+
+    public async Task<ModerationPolicy> ReloadAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition($"{SelectSql} order by version desc limit 1", cancellationToken: ct));
+        var policy = row.ToPolicy();
+        // Never step back: a slow reload must not undo a newer version another one already installed.
+        if (current is not { } installed || installed.Version <= policy.Version) current = policy;
+        return current;
+    }
+
+    public async Task<IReadOnlyList<ModerationPolicy>> HistoryAsync(int limit, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return [.. (await connection.QueryAsync<Row>(new CommandDefinition($"{SelectSql} order by version desc limit @Limit",
+            new { limit }, cancellationToken: ct))).Select(r => r.ToPolicy())];
+    }
+
+    /// <summary>
+    /// Saves <paramref name="thresholds"/> as the next version. With <paramref name="expectedVersion"/>, only while
+    /// that version is still in force: two admins editing at once do not silently overwrite each other.
+    /// </summary>
+    public async Task<SaveResult> SaveAsync(IReadOnlyDictionary<string, Thresholds>? thresholds, IReadOnlyCollection<string> categories,
+        int? expectedVersion, string? note, ClaimsPrincipal actor, CancellationToken ct)
+    {
+        var errors = ModerationPolicy.Validate(thresholds, categories);
+        if (note?.Length > 500) errors = [.. errors, "note: at most 500 characters"];
+        if (errors.Count > 0) return new Invalid(errors);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(hashtext('ml.policies'))", transaction: tx, cancellationToken: ct));
+        var latest = await connection.ExecuteScalarAsync<int>(new CommandDefinition("select max(version) from ml.policies", transaction: tx, cancellationToken: ct));
+        if (expectedVersion is { } expected && expected != latest) return new Conflict(latest);
+        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(InsertSql, new
+        {
+            Version = latest + 1, Thresholds = JsonSerializer.Serialize(thresholds, Json), note, CreatedBy = actor.UserIdOrNull(),
+        }, tx, cancellationToken: ct));
+        await audit.RecordAsync(actor, "ml.policy-changed", $"policy v{row.Version}", new Dictionary<string, string?>
+        {
+            ["previous"] = $"v{latest}",
+            ["note"] = note,
+            ["thresholds"] = row.Thresholds,
+        }, tx, ct);
+        await tx.CommitAsync(ct);
+        var policy = row.ToPolicy();
+        if (current is null || current.Version < policy.Version) current = policy;
+        await broadcasts.PublishAsync(Channel, policy.Version.ToString(CultureInfo.InvariantCulture));
+        return new Saved(policy);
+    }
+
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    sealed class Row
+    {
+        public int Version { get; init; }
+        public string Thresholds { get; init; } = "";
+        public string? Note { get; init; }
+        public DateTime CreatedAt { get; init; }
+        public Guid? CreatedBy { get; init; }
+
+        public ModerationPolicy ToPolicy() => new(Version,
+            JsonSerializer.Deserialize<Dictionary<string, Thresholds>>(Thresholds, Json)!, Note, CreatedAt, CreatedBy);
+    }
+
+    const string SelectSql = "select version, thresholds::text as thresholds, note, created_at, created_by from ml.policies";
+
+    const string InsertSql = """
+        insert into ml.policies (version, thresholds, note, created_by) values (@Version, @Thresholds::jsonb, @Note, @CreatedBy)
+        returning version, thresholds::text as thresholds, note, created_at, created_by
+        """;
+}
+
+/// <summary>Loads the policy at start-up and follows changes on every replica.</summary>
+sealed class PolicyFollower(PolicyStore store, Broadcasts broadcasts) : IHostedService
+{
+    public Task StartAsync(CancellationToken ct) =>
+        broadcasts.SubscribeAsync(PolicyStore.Channel, _ => store.ReloadAsync(CancellationToken.None), store.ReloadAsync, ct);
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+}

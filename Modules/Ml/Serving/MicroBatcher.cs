@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BirbalAI.Ml.Serving;
+
+/// <summary>
+/// Coalesces concurrent scoring requests into one ONNX Runtime call: a batch runs when it holds
+/// <see cref="ServingOptions.MaxBatchTexts"/> texts or <see cref="ServingOptions.MaxBatchDelayMs"/> after its
+/// first request arrived. With the delay at 0 every request runs alone, on its own thread.
+/// Callers hold a lease on the model until their task completes, so a batch never runs on a disposed session.
+/// </summary>
+sealed class MicroBatcher : IAsyncDisposable
+{
+    sealed record Pending(LoadedModel Model, IReadOnlyList<int[]> Features, TaskCompletionSource<float[][]> Done);
+
+    readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    readonly ServingOptions options;
+    readonly ILogger<MicroBatcher> logger;
+    readonly Task loop;
+
+    public MicroBatcher(IOptions<ServingOptions> options, ILogger<MicroBatcher> logger)
+    {
+        this.options = options.Value;
+        this.logger = logger;
+        loop = this.options.MaxBatchDelayMs > 0 ? Task.Run(RunAsync) : Task.CompletedTask;
+    }
+
+    /// <summary>Batches run so far and the texts they held (for metrics and tests).</summary>
+    public long Batches => Interlocked.Read(ref batches);
+    public long Texts => Interlocked.Read(ref texts);
+    long batches, texts;
+
+    public Task<float[][]> ScoreAsync(LoadedModel model, IReadOnlyList<int[]> features)
+    {
+        if (options.MaxBatchDelayMs == 0)
+        {
+            Count(features.Count);
+            return Task.FromResult(model.Score(features));
+        }
+        var pending = new Pending(model, features, new TaskCompletionSource<float[][]>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(MicroBatcher));
+        return pending.Done.Task;
+    }
+
+    async Task RunAsync()
+    {
+        var reader = queue.Reader;
+        var batch = new List<Pending>();
+        var delay = Stopwatch.Frequency * options.MaxBatchDelayMs / 1000;
+        while (await reader.WaitToReadAsync())
+        {
+            if (!reader.TryRead(out var first)) continue;
+            batch.Add(first);
+            var size = first.Features.Count;
+            var deadline = Stopwatch.GetTimestamp() + delay;
+            while (size < options.MaxBatchTexts)
+            {
+                if (reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                    size += next.Features.Count;
+                    continue;
+                }
+                var remaining = deadline - Stopwatch.GetTimestamp();
+                if (remaining <= 0) break;
+                var more = reader.WaitToReadAsync().AsTask();
+                if (await Task.WhenAny(more, Task.Delay(TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency))) != more || !await more) break;
+            }
+            Run(batch);
+            batch.Clear();
+        }
+    }
+
+    void Run(List<Pending> batch)
+    {
+        foreach (var group in batch.GroupBy(p => p.Model))
+        {
+            var requests = group.ToList();
+            try
+            {
+                var scores = group.Key.Score(requests.SelectMany(p => p.Features).ToList());
+                Count(scores.Length);
+                var offset = 0;
+                foreach (var request in requests)
+                {
+                    request.Done.SetResult(scores[offset..(offset + request.Features.Count)]);
+                    offset += request.Features.Count;
+                }
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Scoring a batch of {Requests} requests on model v{Number} failed", requests.Count, group.Key.Ref.Number);
+                foreach (var request in requests) request.Done.TrySetException(e);
+            }
+        }
+    }
+
+    void Count(int size)
+    {
+        Interlocked.Increment(ref batches);
+        Interlocked.Add(ref texts, size);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        queue.Writer.TryComplete();
+        await loop;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using BirbalAI.Contracts.Ml;
+using BirbalAI.Ml.Policy;
+using BirbalAI.Ml.Text;
+using BirbalAI.Platform;
+using Microsoft.Extensions.Options;
+
+namespace BirbalAI.Ml.Serving;
+
+/// <summary>
+/// <see cref="IModerator"/>: normalise, featurise and detect the language on the caller's thread, score in the
+/// micro-batcher, then apply the policy in force and explain every category that is not approved.
+/// </summary>
+sealed class Moderator(ModelCatalog catalog, MicroBatcher batcher, PolicyStore policies, LanguageDetection languages,
+    IOptions<ServingOptions> options) : IModerator
+{
+    static readonly Meter Meter = new($"{PlatformModule.TelemetryName}.Ml");
+    static readonly Counter<long> Moderated = Meter.CreateCounter<long>("birbal.moderation.texts", description: "Texts moderated, by action");
+    static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("birbal.moderation.duration", "ms", "Time to moderate one request");
+
+    public async Task<ModerationVerdict> ModerateAsync(string text, CancellationToken ct) =>
+        (await ModerateAsync([text], null, ct))[0];
+
+    public async Task<IReadOnlyList<ModerationVerdict>> ModerateAsync(IReadOnlyList<string> texts, Guid? modelVersion, CancellationToken ct)
+    {
+        if (texts.Count == 0) return [];
+        var started = Stopwatch.GetTimestamp();
+        var policy = await policies.CurrentAsync(ct);
+        var model = await catalog.AcquireAsync(modelVersion, ct);
+        try
+        {
+            var normalized = new string[texts.Count];
+            var features = new int[texts.Count][];
+            for (var i = 0; i < texts.Count; i++)
+            {
+                normalized[i] = TextNormalizer.Normalize(texts[i]);
+                features[i] = model.Featurizer.Featurize(normalized[i]);
+            }
+            // Not cancelled while it runs: the lease must outlive the batch that uses the session.
+            var scoring = batcher.ScoreAsync(model, features);
+            var detected = texts.Select(languages.Detect).ToArray();
+            var scores = await scoring;
+            var verdicts = new ModerationVerdict[texts.Count];
+            for (var i = 0; i < texts.Count; i++)
+            {
+                verdicts[i] = Judge(model, policy, scores[i], detected[i], normalized[i]);
+                Moderated.Add(1, new KeyValuePair<string, object?>("action", verdicts[i].Action.Name()));
+            }
+            return verdicts;
+        }
+        finally
+        {
+            model.Release();
+            Duration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    ModerationVerdict Judge(LoadedModel model, ModerationPolicy policy, float[] scores, string language, string normalized)
+    {
+        (int[] Ids, string[] Ngrams)? named = null;
+        var categories = new CategoryVerdict[scores.Length];
+        var overall = ModerationAction.Approve;
+        for (var c = 0; c < scores.Length; c++)
+        {
+            var name = model.Categories[c];
+            var thresholds = policy.For(name);
+            var action = ModerationPolicy.Decide(scores[c], thresholds);
+            IReadOnlyList<Contribution> explanation = [];
+            if (action != ModerationAction.Approve)
+            {
+                named ??= model.Featurizer.FeaturizeWithNgrams(normalized);
+                explanation = model.Explain(named.Value.Ids, named.Value.Ngrams, c, options.Value.ExplanationSize);
+            }
+            categories[c] = new CategoryVerdict(name, scores[c], thresholds.Review, thresholds.Reject, action, explanation);
+            if (action > overall) overall = action;
+        }
+        return new ModerationVerdict(language, categories, overall, model.Ref, policy.Version);
+    }
+}

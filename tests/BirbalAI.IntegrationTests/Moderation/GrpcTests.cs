@@ -1,0 +1,104 @@
+using System.Net;
+using BirbalAI.Contracts.Identity;
+using BirbalAI.IntegrationTests.Hosting;
+using BirbalAI.Ml.Grpc;
+using BirbalAI.Testing;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace BirbalAI.IntegrationTests.Moderation;
+
+/// <summary>gRPC birbal.moderation.v1.Moderation with Grpc.Net.Client: unary, bidirectional streaming, errors as status codes.</summary>
+public sealed class GrpcTests : IAsyncLifetime
+{
+    readonly App app = new();
+    string key = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        await app.InitializeAsync();
+        app.WithStarterModel();
+        (_, key, _) = await Accounts.WithApiKeyAsync(app, Roles.Member);
+    }
+
+    public ValueTask DisposeAsync() => app.DisposeAsync();
+
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    BirbalAI.Ml.Grpc.Moderation.ModerationClient Client() => new(GrpcChannel.ForAddress(app.Server.BaseAddress,
+        new GrpcChannelOptions { HttpHandler = app.Server.CreateHandler() }));
+
+    Metadata Auth(string? bearer = null) => new() { { "authorization", $"Bearer {bearer ?? key}" } };
+
+    [Fact]
+    public async Task Unary_check_moderates_a_batch()
+    {
+        var request = new CheckRequest { Texts = { StarterModels.Clean, StarterModels.Threat }, RequestId = "r-1" };
+
+        var response = await Client().CheckAsync(request, Auth(), cancellationToken: Ct);
+
+        Assert.Equal("r-1", response.RequestId);
+        Assert.Equal("birbal-v1", response.Model.Name);
+        Assert.Equal(1, response.PolicyVersion);
+        Assert.Equal(["approve", "reject"], response.Results.Select(r => r.Action));
+        Assert.Equal("rejected", response.Results[1].Status);
+        Assert.Equal(13, response.Results[1].Categories.Count);
+        Assert.Contains(response.Results[1].Categories, c => c.Action == "reject" && c.Explanation.Count > 0);
+    }
+
+    [Fact]
+    public async Task The_stream_answers_every_request_in_order_with_its_id()
+    {
+        using var call = Client().CheckStream(Auth(), cancellationToken: Ct);
+        for (var i = 0; i < 5; i++)
+            await call.RequestStream.WriteAsync(new CheckRequest { Texts = { i % 2 == 0 ? StarterModels.Clean : StarterModels.Threat }, RequestId = $"s-{i}" }, Ct);
+        await call.RequestStream.CompleteAsync();
+
+        var answers = new List<CheckResponse>();
+        await foreach (var response in call.ResponseStream.ReadAllAsync(Ct)) answers.Add(response);
+
+        Assert.Equal(["s-0", "s-1", "s-2", "s-3", "s-4"], answers.Select(a => a.RequestId));
+        Assert.Equal(["approve", "reject", "approve", "reject", "approve"], answers.Select(a => a.Results[0].Action));
+    }
+
+    [Fact]
+    public async Task Errors_are_status_codes_with_a_clear_detail()
+    {
+        var client = Client();
+
+        var unauthenticated = await Assert.ThrowsAsync<RpcException>(() => client.CheckAsync(new CheckRequest { Texts = { "hi" } }, Auth("bk_wrong"), cancellationToken: Ct).ResponseAsync);
+        var anonymous = await Assert.ThrowsAsync<RpcException>(() => client.CheckAsync(new CheckRequest { Texts = { "hi" } }, cancellationToken: Ct).ResponseAsync);
+        var empty = await Assert.ThrowsAsync<RpcException>(() => client.CheckAsync(new CheckRequest(), Auth(), cancellationToken: Ct).ResponseAsync);
+        var tooLong = await Assert.ThrowsAsync<RpcException>(() => client.CheckAsync(new CheckRequest { Texts = { new string('a', 20_001) } }, Auth(), cancellationToken: Ct).ResponseAsync);
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => client.CheckAsync(new CheckRequest { Texts = { "hi" }, Model = "v9" }, Auth(), cancellationToken: Ct).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unauthenticated, unauthenticated.StatusCode);
+        Assert.Equal(StatusCode.Unauthenticated, anonymous.StatusCode);
+        Assert.Equal(StatusCode.InvalidArgument, empty.StatusCode);
+        Assert.Equal("Give at least one text.", empty.Status.Detail);
+        Assert.Equal(StatusCode.InvalidArgument, tooLong.StatusCode);
+        Assert.Contains("Ml:Limits:MaxInputChars", tooLong.Status.Detail);
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_real_app_serves_grpc_on_its_own_cleartext_http2_port()
+    {
+        int web = AppProcess.FreePort(), grpc = AppProcess.FreePort();
+        var settings = AppProcess.Settings(app.Database, app.Prefix);
+        settings["Listen__Web"] = $"http://127.0.0.1:{web}";
+        settings["Listen__Grpc"] = $"http://127.0.0.1:{grpc}";
+        await using var process = AppProcess.Start(settings);
+        using var http = new HttpClient();
+        await Eventually.TrueAsync(async () =>
+        {
+            try { return (await http.GetAsync($"http://127.0.0.1:{web}/readyz")).StatusCode == HttpStatusCode.OK; }
+            catch (HttpRequestException) { return false; }
+        }, $"the app is ready ({process.Errors})", TimeSpan.FromSeconds(120));
+
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpc}");
+        var response = await new BirbalAI.Ml.Grpc.Moderation.ModerationClient(channel).CheckAsync(new CheckRequest { Texts = { StarterModels.Threat } }, Auth(), cancellationToken: Ct);
+
+        Assert.Equal("reject", response.Results[0].Action);
+    }
+}

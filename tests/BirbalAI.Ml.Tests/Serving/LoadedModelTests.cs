@@ -1,0 +1,51 @@
+using BirbalAI.Ml.Text;
+
+namespace BirbalAI.Ml.Tests.Serving;
+
+public sealed class LoadedModelTests
+{
+    [Fact]
+    public void The_explanation_names_the_ngrams_that_raised_the_category()
+    {
+        var model = ToyModel.Load();
+        var (ids, ngrams) = model.Featurizer.FeaturizeWithNgrams(TextNormalizer.Normalize("Lunch at noon, you CLOWN"));
+
+        var insult = model.Explain(ids, ngrams, 0, top: 5);
+
+        Assert.InRange(insult.Count, 1, 5);
+        Assert.Contains("clown", insult[0].Ngram);
+        Assert.True(insult.Zip(insult.Skip(1)).All(p => p.First.Weight >= p.Second.Weight), "largest first");
+        Assert.All(insult, c => Assert.True(c.Weight > 0));
+        model.Release();
+    }
+
+    [Fact]
+    public void Featurising_with_ngrams_gives_the_very_ids_serving_uses()
+    {
+        var model = ToyModel.Load();
+        var text = TextNormalizer.Normalize("watch your back, loser");
+
+        var (ids, ngrams) = model.Featurizer.FeaturizeWithNgrams(text);
+
+        Assert.Equal(model.Featurizer.Featurize(text), ids);
+        Assert.Equal(ids.Length, ngrams.Length);
+        Assert.Contains("watch your", ngrams);
+        Assert.Contains("<lo", ngrams);
+        model.Release();
+    }
+
+    [Fact]
+    public void The_session_lives_until_the_last_lease_is_released()
+    {
+        var model = ToyModel.Load();
+        Assert.True(model.TryAcquire());       // a request in flight
+
+        model.Release();                        // the catalogue lets go (swapped out)
+        Assert.False(model.IsDisposed);
+        Assert.NotEmpty(model.Score([model.Featurizer.Featurize("still works")]));
+
+        model.Release();                        // the request finishes
+        Assert.True(model.IsDisposed);
+        Assert.False(model.TryAcquire());
+    }
+}
