@@ -121,11 +121,13 @@ public static class IdentityModule
         services.AddOptions<RateLimiterOptions>().Configure<IConnectionMultiplexer, IOptions<IdentityOptions>, IOptions<RedisOptions>>((o, redis, identity, redisOptions) =>
         {
             var prefix = redisOptions.Value.KeyPrefix;
-            // Every /api and /v1 request counts against its key, else its user, else its address.
+            // Every /api, /v1 and gRPC request counts against its key, else its user, else its address.
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
                 var path = context.Request.Path;
-                if (!path.StartsWithSegments("/api") && !path.StartsWithSegments("/v1")) return RateLimitPartition.GetNoLimiter("pages");
+                if (!path.StartsWithSegments("/api") && !path.StartsWithSegments("/v1")
+                    && context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) != true)
+                    return RateLimitPartition.GetNoLimiter("pages");
                 var client = context.User.FindFirst(Users.Users.KeyIdClaim)?.Value is { } key ? "key:" + key
                     : context.User.UserIdOrNull() is { } user ? "user:" + user
                     : "ip:" + context.Connection.RemoteIpAddress;

@@ -24,8 +24,17 @@ public static class RateLimits
         var http = context.HttpContext;
         var retryAfter = context.Lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var wait)
             ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 60;
-        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+        if (http.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
+        {
+            // A trailers-only gRPC answer: RESOURCE_EXHAUSTED, which gRPC clients understand (an HTTP 429 they would call UNAVAILABLE).
+            http.Response.StatusCode = StatusCodes.Status200OK;
+            http.Response.ContentType = "application/grpc";
+            http.Response.Headers["grpc-status"] = "8";
+            http.Response.Headers["grpc-message"] = $"Too many requests: try again in {retryAfter} s.";
+            return;
+        }
+        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
         {
             HttpContext = http,

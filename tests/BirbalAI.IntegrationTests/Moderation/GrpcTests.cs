@@ -82,6 +82,24 @@ public sealed class GrpcTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Calls_count_against_the_api_rate_limit_and_are_refused_as_resource_exhausted()
+    {
+        await using var limited = App.ReplicaOf(app);
+        limited.With("Identity:ApiPerClientLimit", "2").With("Identity:ApiWindowSeconds", "60");
+        var (_, limitedKey, _) = await Accounts.WithApiKeyAsync(limited, Roles.Member);
+        var client = new BirbalAI.Ml.Grpc.Moderation.ModerationClient(GrpcChannel.ForAddress(limited.Server.BaseAddress,
+            new GrpcChannelOptions { HttpHandler = limited.Server.CreateHandler() }));
+        var request = new CheckRequest { Texts = { "hello" } };
+
+        await client.CheckAsync(request, Auth(limitedKey), cancellationToken: Ct);
+        await client.CheckAsync(request, Auth(limitedKey), cancellationToken: Ct);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => client.CheckAsync(request, Auth(limitedKey), cancellationToken: Ct).ResponseAsync);
+
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.StartsWith("Too many requests", refused.Status.Detail);
+    }
+
+    [Fact]
     public async Task The_real_app_serves_grpc_on_its_own_cleartext_http2_port()
     {
         int web = AppProcess.FreePort(), grpc = AppProcess.FreePort();
