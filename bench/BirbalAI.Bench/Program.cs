@@ -15,6 +15,9 @@ using BirbalAI.Ml.Training;
 // buckets and n-gram ranges, early stopping off. Both read the same normalised text, so the comparison is
 // of the learners, not of the normaliser. Usage: BirbalAI.Bench RESULTS.json [DATA.jsonl|csv]; the figures are
 // merged into RESULTS.json (other benchmarks' keys stay).
+if (args is ["serving", var servingResults, var appDll, var modelDirectory, ..])
+    return await BirbalAI.Bench.ServingBench.RunAsync(servingResults, appDll, modelDirectory);
+
 var output = args.Length > 0 ? args[0] : "results-ml.json";
 var dataFile = args.Length > 1 && args[1].Length > 0 ? args[1] : null;
 var work = Directory.CreateTempSubdirectory("birbal-bench-").FullName;
@@ -109,6 +112,7 @@ foreach (var (key, value) in new Dictionary<string, object>
 File.WriteAllText(output, JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
 Directory.Delete(work, recursive: true);
 Console.WriteLine($"wrote {Path.GetFullPath(output)}");
+return 0;
 
 static string Run(string file, string arguments)
 {

@@ -81,6 +81,8 @@ public class BirbalApp<TProgram> : WebApplicationFactory<TProgram>, IAsyncLifeti
             ["Secrets:JwtSigningKey"] = "test-jwt-signing-key-" + Prefix + "-0123456789abcdef",
             ["Secrets:EncryptionKey"] = "test-encryption-key-" + Prefix + "-0123456789abcdef",
             ["Logging:LogLevel:Default"] = "Warning",
+            // Most test apps never moderate: the detector is built on first use instead (the real-process tests keep the warm-up).
+            ["Ml:Serving:WarmUp"] = "false",
             ["Logging:Console:FormatterName"] = "simple",
         };
         foreach (var (key, value) in defaults.Where(d => !settings.ContainsKey(d.Key))) builder.UseSetting(key, value);

@@ -33,7 +33,10 @@ sealed class Featurizer(FeaturizerSettings settings)
         return [.. ids];
     }
 
-    /// <summary>The same ids as <see cref="Featurize(string)"/>, each with the n-gram it came from (for explanations).</summary>
+    /// <summary>
+    /// The same ids as <see cref="Featurize(string)"/>, each with the word or word n-gram it came from (a
+    /// character n-gram counts for its word: "<lo" of "loser" is "loser"), so an explanation names words and phrases.
+    /// </summary>
     public (int[] Ids, string[] Ngrams) FeaturizeWithNgrams(string normalized)
     {
         var ids = new List<int>();
@@ -42,7 +45,7 @@ sealed class Featurizer(FeaturizerSettings settings)
         return ([.. ids], [.. ngrams]);
     }
 
-    /// <summary>The one featuriser; <paramref name="ngrams"/>, when given, gets the text of every feature (slower: strings).</summary>
+    /// <summary>The one featuriser; <paramref name="ngrams"/>, when given, gets the source of every feature.</summary>
     void Featurize(string normalized, List<int> ids, List<string>? ngrams)
     {
         var words = normalized.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -68,7 +71,7 @@ sealed class Featurizer(FeaturizerSettings settings)
                     if (n >= settings.MinN && !(n == chars.Length))
                     {
                         ids.Add(Bucket(h));
-                        ngrams?.Add(new string(chars.Slice(i, n)));
+                        ngrams?.Add(word);
                     }
                 }
             }

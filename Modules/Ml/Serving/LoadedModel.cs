@@ -9,17 +9,16 @@ using Onnx;
 namespace BirbalAI.Ml.Serving;
 
 /// <summary>
-/// One model version ready to serve: its ONNX Runtime session, its featuriser, and the embedding and output
-/// weights (read back from the ONNX file) that explain a score. Leased: the catalogue holds one lease while
+/// One model version ready to serve: its ONNX Runtime session, its featuriser, and what each feature adds to each
+/// category's logit (computed once from the weights in the ONNX file), which explains a score. Leased: the catalogue holds one lease while
 /// the version is loaded, every request holds one while it runs, and the session is disposed when the last
 /// lease goes, so a request that started on a version finishes on it after a swap.
 /// </summary>
 sealed class LoadedModel
 {
     readonly OnnxScorer scorer;
-    readonly float[] embeddings;   // [buckets × dim]
-    readonly float[] weights;      // [categories × dim]
-    readonly int dim;
+    readonly float[] contributions;   // [buckets × categories]: embedding · category weights (smaller than the embeddings)
+    readonly int classes;
     int leases = 1;
 
     public LoadedModel(ModelVersion version, byte[] onnx, InferenceSession session)
@@ -29,13 +28,17 @@ sealed class LoadedModel
         Featurizer = new Featurizer(version.FeaturizerSettings);
         scorer = new OnnxScorer(session, version.FeaturizerSettings);
         var graph = ModelProto.Parser.ParseFrom(onnx).Graph;
-        embeddings = Floats(graph, "embeddings", out var shape);
-        dim = (int)shape[1];
-        var transposed = Floats(graph, "weights_out", out _);   // [dim × categories]
-        var classes = version.Categories.Length;
-        weights = new float[classes * dim];
-        for (var d = 0; d < dim; d++)
-            for (var c = 0; c < classes; c++) weights[c * dim + d] = transposed[d * classes + c];
+        var embeddings = Floats(graph, "embeddings", out var shape);       // [buckets × dim]
+        var weights = Floats(graph, "weights_out", out _);                 // [dim × categories]
+        int buckets = (int)shape[0], dim = (int)shape[1];
+        classes = version.Categories.Length;
+        contributions = new float[(long)buckets * classes];
+        for (var b = 0; b < buckets; b++)
+            for (var d = 0; d < dim; d++)
+            {
+                var e = embeddings[b * dim + d];
+                for (var c = 0; c < classes; c++) contributions[b * classes + c] += e * weights[d * classes + c];
+            }
     }
 
     public ModelVersion Version { get; }
@@ -51,13 +54,9 @@ sealed class LoadedModel
     /// </summary>
     public IReadOnlyList<Contribution> Explain(int[] ids, string[] ngrams, int category, int top)
     {
-        var row = weights.AsSpan(category * dim, dim);
         var totals = new Dictionary<string, float>();
         for (var i = 0; i < ids.Length; i++)
-        {
-            var share = System.Numerics.Tensors.TensorPrimitives.Dot(embeddings.AsSpan(ids[i] * dim, dim), row) / ids.Length;
-            totals[ngrams[i]] = totals.GetValueOrDefault(ngrams[i]) + share;
-        }
+            totals[ngrams[i]] = totals.GetValueOrDefault(ngrams[i]) + contributions[(long)ids[i] * classes + category] / ids.Length;
         return [.. totals.Where(t => t.Value > 0).OrderByDescending(t => t.Value).ThenBy(t => t.Key, StringComparer.Ordinal)
             .Take(top).Select(t => new Contribution(t.Key, t.Value))];
     }

@@ -6,16 +6,17 @@ using Microsoft.Extensions.Options;
 namespace BirbalAI.Ml.Serving;
 
 /// <summary>
-/// Coalesces concurrent scoring requests into one ONNX Runtime call: a batch runs when it holds
-/// <see cref="ServingOptions.MaxBatchTexts"/> texts or <see cref="ServingOptions.MaxBatchDelayMs"/> after its
-/// first request arrived. With the delay at 0 every request runs alone, on its own thread.
+/// Coalesces concurrent scoring requests into one ONNX Runtime call: a batch takes what is queued when the
+/// batcher is free, up to <see cref="ServingOptions.MaxBatchTexts"/> texts, waiting at most
+/// <see cref="ServingOptions.MaxBatchDelayMs"/> for more (0: not at all). With micro-batching off every
+/// request runs alone, on its own thread.
 /// Callers hold a lease on the model until their task completes, so a batch never runs on a disposed session.
 /// </summary>
 sealed class MicroBatcher : IAsyncDisposable
 {
     sealed record Pending(LoadedModel Model, IReadOnlyList<int[]> Features, TaskCompletionSource<float[][]> Done);
 
-    readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = false });
     readonly ServingOptions options;
     readonly ILogger<MicroBatcher> logger;
     readonly Task loop;
@@ -24,7 +25,7 @@ sealed class MicroBatcher : IAsyncDisposable
     {
         this.options = options.Value;
         this.logger = logger;
-        loop = this.options.MaxBatchDelayMs > 0 ? Task.Run(RunAsync) : Task.CompletedTask;
+        loop = this.options.MicroBatching ? Task.WhenAll(Enumerable.Range(0, this.options.BatchRunners).Select(_ => Task.Run(RunAsync))) : Task.CompletedTask;
     }
 
     /// <summary>Batches run so far and the texts they held (for metrics and tests).</summary>
@@ -34,7 +35,7 @@ sealed class MicroBatcher : IAsyncDisposable
 
     public Task<float[][]> ScoreAsync(LoadedModel model, IReadOnlyList<int[]> features)
     {
-        if (options.MaxBatchDelayMs == 0)
+        if (!options.MicroBatching)
         {
             Count(features.Count);
             return Task.FromResult(model.Score(features));
@@ -64,7 +65,7 @@ sealed class MicroBatcher : IAsyncDisposable
                     continue;
                 }
                 var remaining = deadline - Stopwatch.GetTimestamp();
-                if (remaining <= 0) break;
+                if (delay == 0 || remaining <= 0) break;
                 var more = reader.WaitToReadAsync().AsTask();
                 if (await Task.WhenAny(more, Task.Delay(TimeSpan.FromSeconds((double)remaining / Stopwatch.Frequency))) != more || !await more) break;
             }
@@ -75,25 +76,30 @@ sealed class MicroBatcher : IAsyncDisposable
 
     void Run(List<Pending> batch)
     {
-        foreach (var group in batch.GroupBy(p => p.Model))
+        // Nearly always one model; during a swap, one ONNX call per model.
+        if (batch.TrueForAll(p => p.Model == batch[0].Model)) Run(batch[0].Model, batch);
+        else foreach (var group in batch.GroupBy(p => p.Model)) Run(group.Key, group.ToList());
+    }
+
+    void Run(LoadedModel model, List<Pending> requests)
+    {
+        try
         {
-            var requests = group.ToList();
-            try
+            var features = new List<int[]>(requests.Count);
+            foreach (var request in requests) features.AddRange(request.Features);
+            var scores = model.Score(features);
+            Count(scores.Length);
+            var offset = 0;
+            foreach (var request in requests)
             {
-                var scores = group.Key.Score(requests.SelectMany(p => p.Features).ToList());
-                Count(scores.Length);
-                var offset = 0;
-                foreach (var request in requests)
-                {
-                    request.Done.SetResult(scores[offset..(offset + request.Features.Count)]);
-                    offset += request.Features.Count;
-                }
+                request.Done.SetResult(request.Features.Count == 1 ? [scores[offset]] : scores[offset..(offset + request.Features.Count)]);
+                offset += request.Features.Count;
             }
-            catch (Exception e)
-            {
-                logger.LogError(e, "Scoring a batch of {Requests} requests on model v{Number} failed", requests.Count, group.Key.Ref.Number);
-                foreach (var request in requests) request.Done.TrySetException(e);
-            }
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Scoring a batch of {Requests} requests on model v{Number} failed", requests.Count, model.Ref.Number);
+            foreach (var request in requests) request.Done.TrySetException(e);
         }
     }
 

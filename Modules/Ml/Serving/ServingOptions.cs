@@ -17,14 +17,27 @@ sealed class ServingOptions
     /// <summary>ONNX Runtime threads per call; 1 leaves the other cores to the requests being featurised.</summary>
     [Range(1, 64)] public int IntraOpThreads { get; set; } = 1;
 
-    /// <summary>The micro-batcher runs a batch when it holds this many texts…</summary>
-    [Range(1, 4096)] public int MaxBatchTexts { get; set; } = 128;
+    /// <summary>Off: every request runs alone on its own thread (for comparison; the benchmark measures both).</summary>
+    public bool MicroBatching { get; set; } = true;
 
-    /// <summary>…or this long after the first text arrived. 0 turns micro-batching off: every request runs alone.</summary>
-    [Range(0, 1000)] public int MaxBatchDelayMs { get; set; } = 2;
+    /// <summary>Batches that may run at once (each on its own thread, with <see cref="IntraOpThreads"/> threads of its own).</summary>
+    [Range(1, 64)] public int BatchRunners { get; set; } = 2;
+
+    /// <summary>A batch holds at most this many texts.</summary>
+    [Range(1, 4096)] public int MaxBatchTexts { get; set; } = 256;
+
+    /// <summary>
+    /// How long a batch may wait for more texts after its first one arrived. 0 (the default) never waits: the
+    /// batcher takes whatever is queued the moment it is free, so requests that arrive while a batch runs form
+    /// the next one. Under load batches grow by themselves; at low load nothing is delayed.
+    /// </summary>
+    [Range(0, 1000)] public int MaxBatchDelayMs { get; set; }
 
     /// <summary>Versions kept loaded at once (production plus ones asked for by name); the least recently used go first.</summary>
     [Range(1, 32)] public int MaxLoadedVersions { get; set; } = 3;
+
+    /// <summary>Builds the language detector at start-up rather than on the first request, then compacts the heap.</summary>
+    public bool WarmUp { get; set; } = true;
 
     /// <summary>N-grams listed per flagged category.</summary>
     [Range(1, 50)] public int ExplanationSize { get; set; } = 5;

@@ -25,6 +25,8 @@ sealed class SessionFactory(IOptions<ServingOptions> options, ILogger<SessionFac
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             IntraOpNumThreads = settings.IntraOpThreads,
             InterOpNumThreads = 1,
+            // Batches are small and shaped differently each time: an arena would keep its largest ever allocation.
+            EnableCpuMemArena = false,
         };
         LastProvider = "CPU";
         if (settings.ExecutionProvider == ExecutionProvider.Cuda)

@@ -13,7 +13,7 @@ namespace BirbalAI.Ml.Starter;
 static class StarterData
 {
     /// <summary>Bump when templates, word lists or the generator change: the cached starter model is rebuilt.</summary>
-    public const string Version = "starter-2026-11-26.1";
+    public const string Version = "starter-2026-11-26.2";
 
     public const int PerTemplate = 90;
 
@@ -22,7 +22,7 @@ static class StarterData
         var random = new Random(seed);
         var rows = new List<LabelledText>();
         foreach (var language in StarterTexts.Languages)
-            foreach (var (category, templates) in language.Templates)
+            foreach (var (category, templates) in language.Templates.Append(new("benign-chat", EverydayChat.Templates[language.Code])))
                 for (var t = 0; t < templates.Length; t++)
                 {
                     var labels = LabelsOf(category);
@@ -40,7 +40,7 @@ static class StarterData
     /// <summary>A sub-category is also its parent: "hate/threatening" is hate too.</summary>
     static IReadOnlyList<string> LabelsOf(string category) => category switch
     {
-        "benign" or "hard-negative" => [],
+        "benign" or "benign-chat" or "hard-negative" => [],
         _ when category.Contains('/') => [category.Split('/')[0], category],
         _ => [category],
     };

@@ -6,8 +6,10 @@ namespace BirbalAI.Ml.Tests.Serving;
 
 public sealed class MicroBatcherTests
 {
-    static MicroBatcher Batcher(int maxTexts, int delayMs) =>
-        new(Options.Create(new ServingOptions { MaxBatchTexts = maxTexts, MaxBatchDelayMs = delayMs }), NullLogger<MicroBatcher>.Instance);
+    static MicroBatcher Batcher(int maxTexts, int delayMs, bool batching = true) => new(Options.Create(new ServingOptions
+    {
+        MicroBatching = batching, MaxBatchTexts = maxTexts, MaxBatchDelayMs = delayMs, BatchRunners = 1,
+    }), NullLogger<MicroBatcher>.Instance);
 
     static readonly string[] Texts = ["nice weather idiot", "you are dead see you soon", "thanks a lot", "great match moron", "lunch at noon"];
 
@@ -42,14 +44,30 @@ public sealed class MicroBatcherTests
     }
 
     [Fact]
-    public async Task With_the_delay_at_zero_every_request_runs_alone()
+    public async Task With_micro_batching_off_every_request_runs_alone()
     {
-        await using var batcher = Batcher(maxTexts: 64, delayMs: 0);
+        await using var batcher = Batcher(maxTexts: 64, delayMs: 0, batching: false);
         var model = ToyModel.Load();
 
         await Task.WhenAll(Texts.Select(t => batcher.ScoreAsync(model, [model.Featurizer.Featurize(t)])));
 
         Assert.Equal(Texts.Length, batcher.Batches);
+        model.Release();
+    }
+
+    [Fact]
+    public async Task Without_a_delay_a_lone_request_is_not_kept_waiting_and_several_runners_share_the_work()
+    {
+        await using var batcher = new MicroBatcher(Options.Create(new ServingOptions { BatchRunners = 2 }), NullLogger<MicroBatcher>.Instance);
+        var model = ToyModel.Load();
+
+        var lone = batcher.ScoreAsync(model, [model.Featurizer.Featurize(Texts[0])]);
+        Assert.Same(lone, await Task.WhenAny(lone, Task.Delay(5000, TestContext.Current.CancellationToken)));
+        var many = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => batcher.ScoreAsync(model, [model.Featurizer.Featurize(Texts[i % Texts.Length])])));
+
+        Assert.All(many.Select((scores, i) => (scores, i)), p =>
+            Assert.Equal(ToyModel.Linear.Predict(model.Featurizer.Featurize(Texts[p.i % Texts.Length])), p.scores[0], (a, b) => Math.Abs(a - b) < 1e-5));
+        Assert.Equal(201, batcher.Texts);
         model.Release();
     }
 

@@ -1,0 +1,243 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using BirbalAI.Ml.Registry;
+using BirbalAI.Ml.Serving;
+using BirbalAI.Ml.Starter;
+using BirbalAI.Ml.Text;
+using BirbalAI.Ml.Training;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace BirbalAI.Bench;
+
+/// <summary>
+/// The moderation service as deployed: the real app process (Production settings) on the test servers, once
+/// with workstation GC and once with server GC. For each: idle RSS with the production model loaded, then
+/// /v1/moderations at a fixed offered rate from an open-loop generator (latency counted from when a request
+/// was due, so a stall is not hidden), with /healthz at the same rate as the reference floor of the HTTP stack.
+/// Then, in process, the micro-batcher's throughput against the same scoring with batching off.
+/// </summary>
+static class ServingBench
+{
+    const int Rate = 200;
+    static readonly TimeSpan Duration = TimeSpan.FromSeconds(20), Warmup = TimeSpan.FromSeconds(3);
+
+    public static async Task<int> RunAsync(string output, string appDll, string modelDirectory)
+    {
+        ThreadPool.SetMinThreads(64, 64);   // the generator must not be what queues
+        var texts = StarterData.Generate().Select(r => r.Text).Where(t => t.Length > 0).Take(5000).ToArray();
+        var results = new Dictionary<string, object>();
+        // BENCH_GC=workstation|server measures one; BENCH_SKIP_APP=1 only the micro-batcher.
+        var modes = Environment.GetEnvironmentVariable("BENCH_GC") is { Length: > 0 } only ? [only] : new[] { "workstation", "server" };
+        foreach (var gc in Environment.GetEnvironmentVariable("BENCH_SKIP_APP") is "1" ? [] : modes)
+        {
+            var figures = await MeasureAppAsync(appDll, modelDirectory, gc == "server", texts);
+            foreach (var (key, value) in figures) results[$"{key}_{gc}_gc"] = value;
+            Console.WriteLine($"{gc} GC: " + string.Join(", ", figures.Select(f => $"{f.Key} {f.Value}")));
+        }
+        // The app ships with workstation GC (BirbalAI.Web.csproj); its figures are the headline ones.
+        foreach (var key in new[] { "http_rps", "http_p50_ms", "http_p99_ms", "rss_mib_idle", "healthz_p99_ms" })
+            if (results.TryGetValue($"{key}_workstation_gc", out var value)) results[key] = value;
+        results["http_offered_rps"] = Rate;
+
+        var (batched, alone) = MicroBatching(modelDirectory, texts);
+        results["microbatch_texts_per_second_on"] = Math.Round(batched);
+        results["microbatch_texts_per_second_off"] = Math.Round(alone);
+        results["microbatch_speedup"] = Math.Round(batched / alone, 2);
+        Console.WriteLine($"micro-batching: {batched:0} texts/s on, {alone:0} off → ×{batched / alone:0.00}");
+
+        var merged = File.Exists(output) ? JsonSerializer.Deserialize<Dictionary<string, object>>(File.ReadAllText(output)) ?? [] : [];
+        foreach (var (key, value) in results) merged[key] = value;
+        File.WriteAllText(output, JsonSerializer.Serialize(merged, new JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine($"wrote {Path.GetFullPath(output)}");
+        return 0;
+    }
+
+    static async Task<Dictionary<string, object>> MeasureAppAsync(string appDll, string modelDirectory, bool serverGc, string[] texts)
+    {
+        var baseConnection = Environment.GetEnvironmentVariable("Database__ConnectionString") ?? throw new InvalidOperationException("run through bench/serving/run.sh");
+        var name = $"bench_{Guid.NewGuid():N}"[..20];
+        await using (var admin = new NpgsqlConnection(baseConnection))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"create database {name}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+        var port = FreePort();
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Database__ConnectionString"] = new NpgsqlConnectionStringBuilder(baseConnection) { Database = name }.ConnectionString,
+            ["Redis__KeyPrefix"] = name + ":",
+            ["RabbitMq__Prefix"] = name + ".",
+            ["Secrets__JwtSigningKey"] = "bench-jwt-signing-key-0123456789abcdef0123456789",
+            ["Secrets__EncryptionKey"] = "bench-encryption-key-0123456789abcdef0123456789",
+            ["Listen__Web"] = $"http://127.0.0.1:{port}",
+            ["Listen__Grpc"] = "",
+            ["Ml__StarterModelDirectory"] = modelDirectory,
+            ["Identity__ApiPerClientLimit"] = "1000000",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["DOTNET_gcServer"] = serverGc ? "1" : "0",
+        };
+        foreach (var pair in (Environment.GetEnvironmentVariable("BENCH_APP_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+            environment[pair.Split('=')[0]] = pair[(pair.IndexOf('=') + 1)..];   // e.g. DOTNET_GCgen0size=0x1000000
+        var contentRoot = Path.GetDirectoryName(appDll)!;
+        var key = (await RunAsync(appDll, environment, $"--contentRoot={contentRoot} apikey create --user service --name bench --role Member")).Trim().Split('\n')[^1].Trim();
+        using var app = Start(appDll, environment, $"--contentRoot={contentRoot}");
+        try
+        {
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+            {
+                BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30),
+            };
+            http.DefaultRequestHeaders.Authorization = new("Bearer", key);
+            for (var i = 0; ; i++)
+            {
+                try { if ((await http.GetAsync("/readyz")).IsSuccessStatusCode) break; }
+                catch (HttpRequestException) { }
+                if (app.HasExited || i > 600) throw new InvalidOperationException("the app did not become ready");
+                await Task.Delay(100);
+            }
+            var bodies = texts.Select(t => JsonSerializer.Serialize(new { input = t })).ToArray();
+            for (var i = 0; i < 200; i++) (await Post(http, bodies[i])).EnsureSuccessStatusCode();   // model, Lingua and JIT warm
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            var rss = RssMiB(app.Id);
+
+            await OpenLoopAsync(_ => http.GetAsync("/healthz"));   // the generator's own warm-up
+            var moderations = await OpenLoopAsync(i => Post(http, bodies[i % bodies.Length]));
+            var healthz = await OpenLoopAsync(_ => http.GetAsync("/healthz"));
+            if (moderations.Failed > 0) throw new InvalidOperationException($"{moderations.Failed} requests failed");
+            return new Dictionary<string, object>
+            {
+                ["http_rps"] = Math.Round(moderations.Rps, 1),
+                ["http_p50_ms"] = Math.Round(moderations.P50, 2),
+                ["http_p99_ms"] = Math.Round(moderations.P99, 2),
+                ["healthz_p99_ms"] = Math.Round(healthz.P99, 2),
+                ["rss_mib_idle"] = Math.Round(rss, 1),
+            };
+        }
+        finally
+        {
+            app.Kill(entireProcessTree: true);
+            await app.WaitForExitAsync();
+            NpgsqlConnection.ClearAllPools();
+            await using var admin = new NpgsqlConnection(baseConnection);
+            await admin.OpenAsync();
+            await using var drop = new NpgsqlCommand($"drop database if exists {name} with (force)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    static Task<HttpResponseMessage> Post(HttpClient http, string body) =>
+        http.PostAsync("/v1/moderations", new StringContent(body, Encoding.UTF8, "application/json"));
+
+    sealed record LoadResult(double Rps, double P50, double P99, int Failed);
+
+    /// <summary>Sends request i when it is due (i / rate after the start), whatever the earlier ones are doing.</summary>
+    static async Task<LoadResult> OpenLoopAsync(Func<int, Task<HttpResponseMessage>> send)
+    {
+        var total = (int)((Warmup + Duration).TotalSeconds * Rate);
+        var warm = (int)(Warmup.TotalSeconds * Rate);
+        var latencies = new ConcurrentBag<double>();
+        var failed = 0;
+        var inflight = new List<Task>(total);
+        var clock = Stopwatch.StartNew();
+        await Task.Yield();
+        for (var i = 0; i < total; i++)
+        {
+            var due = TimeSpan.FromSeconds((double)i / Rate);
+            while (clock.Elapsed < due)
+                if (due - clock.Elapsed > TimeSpan.FromMilliseconds(2)) Thread.Sleep(1); else Thread.SpinWait(100);
+            var index = i;
+            inflight.Add(Task.Run(async () =>
+            {
+                using var response = await send(index);
+                await response.Content.ReadAsByteArrayAsync();
+                var latency = (clock.Elapsed - due).TotalMilliseconds;
+                if (!response.IsSuccessStatusCode) Interlocked.Increment(ref failed);
+                else if (index >= warm) latencies.Add(latency);
+            }));
+        }
+        await Task.WhenAll(inflight);
+        var measured = clock.Elapsed - Warmup;
+        var sorted = latencies.Order().ToArray();
+        return new LoadResult(sorted.Length / measured.TotalSeconds, Percentile(sorted, 0.50), Percentile(sorted, 0.99), failed);
+    }
+
+    static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+    /// <summary>Featurise + score from 64 concurrent callers for a few seconds, batching on (the shipped settings) and off.</summary>
+    static (double On, double Off) MicroBatching(string modelDirectory, string[] texts)
+    {
+        var (onnx, card) = ModelTraining.Read(modelDirectory);
+        var version = new ModelVersion
+        {
+            Id = Guid.NewGuid(), Number = 1, Categories = [.. card.Categories], Thresholds = card.Thresholds,
+            Featurizer = JsonSerializer.Serialize(card.Featurizer, ModelTraining.Json), Source = card.Source ?? "",
+        };
+        var normalized = texts.Select(TextNormalizer.Normalize).ToArray();
+        double Measure(bool batching)
+        {
+            var options = new ServingOptions { MicroBatching = batching };
+            var model = new LoadedModel(version, onnx, new SessionFactory(Options.Create(options), NullLogger<SessionFactory>.Instance).Create(onnx));
+            var batcher = new MicroBatcher(Options.Create(options), NullLogger<MicroBatcher>.Instance);
+            long done = 0;
+            var stop = Stopwatch.StartNew();
+            var workers = Enumerable.Range(0, 64).Select(w => Task.Run(async () =>
+            {
+                for (var i = w; stop.Elapsed < TimeSpan.FromSeconds(6); i += 64)
+                {
+                    await batcher.ScoreAsync(model, [model.Featurizer.Featurize(normalized[i % normalized.Length])]);
+                    if (stop.Elapsed > TimeSpan.FromSeconds(1)) Interlocked.Increment(ref done);
+                }
+            })).ToArray();
+            Task.WaitAll(workers);
+            var rate = done / (stop.Elapsed.TotalSeconds - 1);
+            batcher.DisposeAsync().AsTask().Wait();
+            model.Release();
+            return rate;
+        }
+        Measure(true);   // JIT warm
+        return (Measure(true), Measure(false));
+    }
+
+    static double RssMiB(int pid) =>
+        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+            .Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024).Single();
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    static Process Start(string dll, Dictionary<string, string> environment, string arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", $"{dll} {arguments}") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (k, v) in environment) start.Environment[k] = v;
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("app: " + e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    static async Task<string> RunAsync(string dll, Dictionary<string, string> environment, string arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", $"{dll} {arguments}") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (k, v) in environment) start.Environment[k] = v;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{arguments} failed: {await stderr}");
+        return await stdout;
+    }
+}
