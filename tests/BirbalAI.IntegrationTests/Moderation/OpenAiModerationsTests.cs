@@ -100,6 +100,19 @@ public sealed class OpenAiModerationsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_jwt_works_as_the_sdks_key()
+    {
+        var (_, email) = await Accounts.CreateAsync(app, Roles.Member);
+        using var http = new HttpClient { BaseAddress = address };
+        var token = await (await http.PostAsJsonAsync("/api/auth/token", new { email, password = Accounts.Password }, Ct))
+            .Content.ReadFromJsonAsync<JsonElement>(Ct);
+
+        ModerationResult result = await Client(apiKey: token.GetProperty("access_token").GetString()).ClassifyTextAsync(StarterModels.Threat, Ct);
+
+        Assert.True(result.Flagged);
+    }
+
+    [Fact]
     public async Task A_wrong_key_is_openais_401()
     {
         var error = await Assert.ThrowsAsync<ClientResultException>(() => Client(apiKey: "bk_not-a-real-key").ClassifyTextAsync("hello", Ct));
