@@ -1,3 +1,4 @@
+using BirbalAI.Chat;
 using BirbalAI.Identity;
 using BirbalAI.Ml;
 using BirbalAI.Platform;
@@ -10,6 +11,7 @@ return await Cli.RunAsync(args, async () =>
     var role = builder.AddPlatform();
     builder.Services.AddIdentityModule();
     builder.Services.AddMlModule();
+    builder.Services.AddChatModule();
     builder.Services.AddWorkers(role);
     if (role.ServesWeb) builder.Services.AddRazorPages();
 
@@ -24,6 +26,7 @@ return await Cli.RunAsync(args, async () =>
         app.UseRateLimiter();
         app.MapIdentityModule();
         app.MapMlModule();
+        app.MapChatModule();
         app.MapStaticAssets().AllowAnonymous();
         app.MapRazorPages();
     }

@@ -42,6 +42,7 @@ public static class IdentityModule
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<IPasswordHasher<UserRow>, PasswordHasher<UserRow>>();
         services.AddSingleton<IAuditLog, AuditLog>();
+        services.AddSingleton<IUserDirectory, Users.UserDirectory>();
         services.AddSingleton<PasswordSignIn>();
         services.AddSingleton<UserAdministration>();
         services.AddSingleton<TokenIssuer>();
@@ -160,8 +161,8 @@ public static class IdentityModule
     static Task RedirectOrStatus(RedirectContext<CookieAuthenticationOptions> context, int status)
     {
         var path = context.Request.Path;
-        // API and gRPC clients get a status (gRPC turns 401 into Unauthenticated); only pages redirect.
-        if (path.StartsWithSegments("/api") || path.StartsWithSegments("/v1")
+        // API, hub and gRPC clients get a status (gRPC turns 401 into Unauthenticated); only pages redirect.
+        if (path.StartsWithSegments("/api") || path.StartsWithSegments("/v1") || path.StartsWithSegments("/hubs")
             || context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
         {
             context.Response.StatusCode = status;

@@ -22,9 +22,10 @@ sealed record ModerationPolicy(int Version, IReadOnlyDictionary<string, Threshol
 
     public Thresholds For(string category) => Thresholds.GetValueOrDefault(category) ?? Unlisted;
 
+    /// <summary>A threshold of 1 turns its action off for the category (a model's score can round up to exactly 1).</summary>
     public static ModerationAction Decide(float score, Thresholds thresholds) =>
-        score >= thresholds.Reject ? ModerationAction.Reject
-        : score >= thresholds.Review ? ModerationAction.Review
+        thresholds.Reject < 1 && score >= thresholds.Reject ? ModerationAction.Reject
+        : thresholds.Review < 1 && score >= thresholds.Review ? ModerationAction.Review
         : ModerationAction.Approve;
 
     /// <summary>What is wrong with <paramref name="thresholds"/> as a policy over <paramref name="categories"/>; empty when nothing.</summary>

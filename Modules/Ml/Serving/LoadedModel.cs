@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using BirbalAI.Contracts.Ml;
 using BirbalAI.Ml.Features;
@@ -17,7 +18,7 @@ namespace BirbalAI.Ml.Serving;
 sealed class LoadedModel
 {
     readonly OnnxScorer scorer;
-    readonly float[] contributions;   // [buckets × categories]: embedding · category weights (smaller than the embeddings)
+    readonly Lazy<float[]> contributions;   // [buckets × categories]: embedding · category weights (smaller than the embeddings)
     readonly int classes;
     int leases = 1;
 
@@ -29,16 +30,23 @@ sealed class LoadedModel
         scorer = new OnnxScorer(session, version.FeaturizerSettings);
         var graph = ModelProto.Parser.ParseFrom(onnx).Graph;
         var embeddings = Floats(graph, "embeddings", out var shape);       // [buckets × dim]
-        var weights = Floats(graph, "weights_out", out _);                 // [dim × categories]
+        var transposed = Floats(graph, "weights_out", out _);              // [dim × categories]
         int buckets = (int)shape[0], dim = (int)shape[1];
         classes = version.Categories.Length;
-        contributions = new float[(long)buckets * classes];
-        for (var b = 0; b < buckets; b++)
+        // Built when first needed (only flagged texts are explained), then kept instead of the embeddings.
+        contributions = new Lazy<float[]>(() =>
+        {
+            var weights = new float[classes * dim];
             for (var d = 0; d < dim; d++)
+                for (var c = 0; c < classes; c++) weights[c * dim + d] = transposed[d * classes + c];
+            var table = new float[(long)buckets * classes];
+            for (var b = 0; b < buckets; b++)
             {
-                var e = embeddings[b * dim + d];
-                for (var c = 0; c < classes; c++) contributions[b * classes + c] += e * weights[d * classes + c];
+                var row = embeddings.AsSpan(b * dim, dim);
+                for (var c = 0; c < classes; c++) table[(long)b * classes + c] = TensorPrimitives.Dot(row, weights.AsSpan(c * dim, dim));
             }
+            return table;
+        });
     }
 
     public ModelVersion Version { get; }
@@ -54,9 +62,10 @@ sealed class LoadedModel
     /// </summary>
     public IReadOnlyList<Contribution> Explain(int[] ids, string[] ngrams, int category, int top)
     {
+        var table = contributions.Value;
         var totals = new Dictionary<string, float>();
         for (var i = 0; i < ids.Length; i++)
-            totals[ngrams[i]] = totals.GetValueOrDefault(ngrams[i]) + contributions[(long)ids[i] * classes + category] / ids.Length;
+            totals[ngrams[i]] = totals.GetValueOrDefault(ngrams[i]) + table[(long)ids[i] * classes + category] / ids.Length;
         return [.. totals.Where(t => t.Value > 0).OrderByDescending(t => t.Value).ThenBy(t => t.Key, StringComparer.Ordinal)
             .Take(top).Select(t => new Contribution(t.Key, t.Value))];
     }

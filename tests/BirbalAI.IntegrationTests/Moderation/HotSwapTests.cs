@@ -44,10 +44,14 @@ public sealed class HotSwapTests : TwoReplicas
             var replica = worker % 2;
             while (!stop.IsCancellationRequested)
             {
-                var response = await clients[replica].PostAsJsonAsync("/v1/moderations", new { input = $"request {worker} {StarterModels.Clean}" }, CancellationToken.None);
-                var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
-                if (response.StatusCode != HttpStatusCode.OK) { failures.Add($"{(int)response.StatusCode} {body}"); continue; }
-                seen.Add((replica, JsonDocument.Parse(body).RootElement.GetProperty("model").GetString()!));
+                try
+                {
+                    var response = await clients[replica].PostAsJsonAsync("/v1/moderations", new { input = $"request {worker} {StarterModels.Clean}" }, CancellationToken.None);
+                    var body = await response.Content.ReadAsStringAsync(CancellationToken.None);
+                    if (response.StatusCode != HttpStatusCode.OK) { failures.Add($"{(int)response.StatusCode} {body}"); continue; }
+                    seen.Add((replica, JsonDocument.Parse(body).RootElement.GetProperty("model").GetString()!));
+                }
+                catch (Exception e) { failures.Add(e.ToString()); }
             }
         })).ToArray();
 
@@ -55,9 +59,10 @@ public sealed class HotSwapTests : TwoReplicas
         var promoted = await admin.PostAsync($"/api/ml/models/{v2.Number}/promote", null, Ct);
         Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
         await Eventually.TrueAsync(() => Task.FromResult(
-            seen.Any(s => s.Replica == 0 && s.Model == "birbal-v2") && seen.Any(s => s.Replica == 1 && s.Model == "birbal-v2")), "both replicas serve v2");
+            seen.Any(s => s.Replica == 0 && s.Model == "birbal-v2") && seen.Any(s => s.Replica == 1 && s.Model == "birbal-v2")),
+            $"both replicas serve v2 (seen: {string.Join(", ", seen.GroupBy(s => s).Select(g => $"{g.Key}×{g.Count()}"))}; failures: {string.Join("; ", failures.Take(2))})");
         var before = seen.Count;
-        await Eventually.TrueAsync(() => Task.FromResult(seen.Count > before + 20), "load keeps flowing on v2");
+        await Eventually.TrueAsync(() => Task.FromResult(seen.Count > before + 20), $"load keeps flowing on v2 (failures: {string.Join("; ", failures.Take(3))})");
         stop.Cancel();
         await Task.WhenAll(load);
 

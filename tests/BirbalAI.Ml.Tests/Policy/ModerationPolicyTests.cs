@@ -16,6 +16,13 @@ public sealed class ModerationPolicyTests
         Assert.Equal(expected, ModerationPolicy.Decide(score, new Thresholds(0.5f, 0.9f)));
 
     [Fact]
+    public void A_threshold_of_one_turns_its_action_off_even_for_a_score_of_one()
+    {
+        Assert.Equal(ModerationAction.Review, ModerationPolicy.Decide(1f, new Thresholds(0.5f, 1f)));
+        Assert.Equal(ModerationAction.Approve, ModerationPolicy.Decide(1f, new Thresholds(1f, 1f)));
+    }
+
+    [Fact]
     public void A_valid_policy_names_every_category_with_review_at_most_reject()
     {
         Assert.Empty(ModerationPolicy.Validate(new Dictionary<string, Thresholds>
@@ -56,6 +63,6 @@ public sealed class ModerationPolicyTests
     {
         var policy = new ModerationPolicy(1, new Dictionary<string, Thresholds>(), null, DateTime.UtcNow, null);
 
-        Assert.Equal(ModerationAction.Review, ModerationPolicy.Decide(0.99f, policy.For("new-category")));
+        Assert.Equal(ModerationAction.Review, ModerationPolicy.Decide(1f, policy.For("new-category")));
     }
 }

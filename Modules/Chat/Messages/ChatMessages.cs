@@ -1,0 +1,224 @@
+using System.Security.Claims;
+using System.Text.Json;
+using BirbalAI.Chat.Rooms;
+using BirbalAI.Contracts.Chat;
+using BirbalAI.Contracts.Identity;
+using BirbalAI.Contracts.Ml;
+using BirbalAI.Platform.Messaging;
+using Dapper;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace BirbalAI.Chat.Messages;
+
+/// <summary>A message as its reader may see it. Others only ever get approved ones.</summary>
+sealed record MessageView(
+    Guid Id, Guid RoomId, Guid AuthorId, string AuthorName, string Text, string Html, string Status,
+    IReadOnlyList<string> Flagged, IReadOnlyDictionary<string, float> Scores, DateTime PostedAt, DateTime? EditedAt);
+
+/// <summary>What an operation came to: the message, or an HTTP status with a reason.</summary>
+sealed record Outcome(MessageView? Message, int Status = 200, string? Error = null)
+{
+    public static Outcome Fail(int status, string error) => new(null, status, error);
+}
+
+/// <summary>
+/// Chat's messages: every new or edited text is moderated (outside the transaction) before anyone else can
+/// see it, stored with its verdict, and then delivered live — to the room's members when approved, to its
+/// author alone otherwise. Held messages raise <see cref="MessageHeld"/> through the outbox.
+/// </summary>
+sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRenderer markdown, IHubContext<ChatHub> hub,
+    IAuditLog audit, IOptions<ChatOptions> options)
+{
+    public const string Approved = "approved", Held = "held", Rejected = "rejected", Removed = "removed", Deleted = "deleted";
+
+    public Outcome? CheckText(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? Outcome.Fail(400, "Write something first: the message is empty.")
+        : text.Length > options.Value.MaxMessageLength ? Outcome.Fail(400, $"A message has at most {options.Value.MaxMessageLength} characters (Chat:MaxMessageLength); this one has {text.Length}.")
+        : null;
+
+    public async Task<Outcome> PostAsync(ClaimsPrincipal user, Guid roomId, string? text, CancellationToken ct)
+    {
+        if (CheckText(text) is { } invalid) return invalid;
+        var authorId = user.UserId();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (await RoomAccess.GetAsync(connection, roomId, authorId, ct) is not { } room || !room.IsVisibleTo(user)) return Outcome.Fail(404, "No such room.");
+        if (!room.IsMember) return Outcome.Fail(403, "Join the room to write in it.");
+        if (room.Archived) return Outcome.Fail(409, "The room is archived: it is read-only.");
+
+        if (await ModerateAsync(text!, ct) is not { } verdict) return Unavailable;   // outside the transaction
+        var id = Guid.CreateVersion7();
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(InsertSql, new
+        {
+            id, roomId, authorId, AuthorName = user.Identity?.Name ?? "someone", Text = text, Html = markdown.ToHtml(text!),
+            Status = verdict.Action.ToContentStatus(), Action = verdict.Action.Name(),
+            Flagged = verdict.Categories.Where(c => c.Action != ModerationAction.Approve).Select(c => c.Category).ToArray(),
+            Scores = JsonSerializer.Serialize(verdict.Scores), verdict.Language, ModelId = verdict.Model.Id, ModelVersion = verdict.Model.Number, verdict.PolicyVersion,
+        }, tx, cancellationToken: ct));
+        if (verdict.Action == ModerationAction.Review) await Outbox.AddAsync(connection, tx, HeldEvent(row, verdict), ct);
+        await tx.CommitAsync(ct);
+        var view = row.ToView();
+        await DeliverAsync(connection, view, ct);
+        return new Outcome(view, 201);
+    }
+
+    /// <summary>The author edits: moderated again; a clean message that turns toxic is held (and disappears for others).</summary>
+    public async Task<Outcome> EditAsync(ClaimsPrincipal user, Guid messageId, string? text, CancellationToken ct)
+    {
+        if (CheckText(text) is { } invalid) return invalid;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var current = await FindAsync(connection, messageId, ct);
+        if (current is null || current.AuthorId != user.UserId() || current.Status is Removed or Deleted) return Outcome.Fail(404, "No such message of yours.");
+        if (current.Status == Held) return Outcome.Fail(409, "The message is waiting for review; it cannot be edited until then.");
+
+        if (await ModerateAsync(text!, ct) is not { } verdict) return Unavailable;
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(UpdateSql, new
+        {
+            Id = messageId, Text = text, Html = markdown.ToHtml(text!), Status = verdict.Action.ToContentStatus(), Action = verdict.Action.Name(),
+            Flagged = verdict.Categories.Where(c => c.Action != ModerationAction.Approve).Select(c => c.Category).ToArray(),
+            Scores = JsonSerializer.Serialize(verdict.Scores), verdict.Language, ModelId = verdict.Model.Id, ModelVersion = verdict.Model.Number, verdict.PolicyVersion,
+        }, tx, cancellationToken: ct));
+        if (verdict.Action == ModerationAction.Review) await Outbox.AddAsync(connection, tx, HeldEvent(row, verdict), ct);
+        await tx.CommitAsync(ct);
+        var view = row.ToView();
+        if (current.Status == Approved && view.Status != Approved) await WithdrawAsync(connection, view, ct);
+        await DeliverAsync(connection, view, ct);
+        return new Outcome(view);
+    }
+
+    static readonly Outcome Unavailable = Outcome.Fail(503, "Messages cannot be checked right now (no moderation model is in production); nothing was sent. Try again later.");
+
+    /// <summary>The verdict, or null when there is no model to judge with: then nothing is stored or shown.</summary>
+    async Task<ModerationVerdict?> ModerateAsync(string text, CancellationToken ct)
+    {
+        try { return await moderator.ModerateAsync(text, ct); }
+        catch (NoProductionModelException) { return null; }
+    }
+
+    /// <summary>The author deletes their message: gone for everyone.</summary>
+    public async Task<Outcome> DeleteAsync(ClaimsPrincipal user, Guid messageId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var current = await FindAsync(connection, messageId, ct);
+        if (current is null || current.AuthorId != user.UserId() || current.Status is Removed or Deleted) return Outcome.Fail(404, "No such message of yours.");
+        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(DecideSql, new { Id = messageId, Status = Deleted, By = user.UserId() }, cancellationToken: ct));
+        var view = row.ToView();
+        await WithdrawAsync(connection, view, ct);
+        return new Outcome(view);
+    }
+
+    /// <summary>A reviewer releases a held message: it appears live in the room at its original place.</summary>
+    public Task<Outcome> ReleaseAsync(ClaimsPrincipal user, Guid messageId, CancellationToken ct) => DecideAsync(user, messageId, Approved, ct);
+
+    /// <summary>A reviewer (room moderator or Admin) removes a held or published message; its author is told.</summary>
+    public Task<Outcome> RemoveAsync(ClaimsPrincipal user, Guid messageId, CancellationToken ct) => DecideAsync(user, messageId, Removed, ct);
+
+    async Task<Outcome> DecideAsync(ClaimsPrincipal user, Guid messageId, string status, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var current = await FindAsync(connection, messageId, ct);
+        if (current is null) return Outcome.Fail(404, "No such message.");
+        var room = (await RoomAccess.GetAsync(connection, current.RoomId, user.UserId(), ct))!;
+        if (!room.CanModerate(user)) return room.IsVisibleTo(user) && room.IsMember ? Outcome.Fail(403, "Only the room's moderators and Admins decide on messages.") : Outcome.Fail(404, "No such message.");
+        if (status == Approved && current.Status != Held) return Outcome.Fail(409, $"Only a held message can be released; this one is {current.Status}.");
+        if (status == Removed && current.Status is not (Held or Approved)) return Outcome.Fail(409, $"This message is {current.Status}: there is nothing to remove.");
+
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(DecideSql, new { Id = messageId, status, By = user.UserId() }, tx, cancellationToken: ct));
+        await audit.RecordAsync(user, status == Approved ? "chat.message-released" : "chat.message-removed", $"message {messageId}",
+            new Dictionary<string, string?> { ["room"] = room.Name, ["author"] = current.AuthorName, ["was"] = current.Status }, tx, ct);
+        await tx.CommitAsync(ct);
+        var view = row.ToView();
+        if (status == Approved) await DeliverAsync(connection, view, ct);
+        else
+        {
+            await WithdrawAsync(connection, view, ct);
+            await hub.Clients.User(view.AuthorId.ToString()).SendAsync("message", view, ct);   // the author is told
+        }
+        return new Outcome(view);
+    }
+
+    /// <summary>
+    /// History the reader may see, newest first before <paramref name="before"/>: approved messages, plus the reader's
+    /// own held and rejected ones. Others' held, rejected, removed or deleted messages never come back.
+    /// </summary>
+    public static async Task<IReadOnlyList<MessageView>> HistoryAsync(NpgsqlConnection connection, Guid roomId, Guid readerId, Guid? before, int limit, CancellationToken ct) =>
+        [.. (await connection.QueryAsync<Row>(new CommandDefinition(HistorySql, new { roomId, readerId, before, limit }, cancellationToken: ct)))
+            .Select(r => r.ToView()).Reverse()];
+
+    public static async Task<IReadOnlyList<MessageView>> HeldAsync(NpgsqlConnection connection, Guid reviewerId, bool admin, CancellationToken ct) =>
+        [.. (await connection.QueryAsync<Row>(new CommandDefinition(HeldSql, new { reviewerId, admin }, cancellationToken: ct))).Select(r => r.ToView())];
+
+    /// <summary>Approved: to every member of the room (on every replica, through the Redis backplane). Otherwise: to its author only.</summary>
+    async Task DeliverAsync(NpgsqlConnection connection, MessageView view, CancellationToken ct)
+    {
+        if (view.Status == Approved) await hub.Clients.Users(await RoomAccess.MemberIdsAsync(connection, view.RoomId, ct)).SendAsync("message", view, ct);
+        else await hub.Clients.User(view.AuthorId.ToString()).SendAsync("message", view, ct);
+    }
+
+    async Task WithdrawAsync(NpgsqlConnection connection, MessageView view, CancellationToken ct) =>
+        await hub.Clients.Users(await RoomAccess.MemberIdsAsync(connection, view.RoomId, ct))
+            .SendAsync("message-withdrawn", new { view.Id, view.RoomId }, ct);
+
+    static MessageHeld HeldEvent(Row row, ModerationVerdict verdict) => new(row.Id, row.RoomId, row.AuthorId, row.Text, verdict.Language,
+        verdict.Scores, verdict.Model.Id, verdict.PolicyVersion, DateTimeOffset.UtcNow);
+
+    static Task<Row?> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct) =>
+        connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition($"select {Columns} from chat.messages where id = @Id", new { id }, cancellationToken: ct));
+
+    sealed class Row
+    {
+        public Guid Id { get; init; }
+        public Guid RoomId { get; init; }
+        public Guid AuthorId { get; init; }
+        public string AuthorName { get; init; } = "";
+        public string Text { get; init; } = "";
+        public string Html { get; init; } = "";
+        public string Status { get; init; } = "";
+        public string[] Flagged { get; init; } = [];
+        public string Scores { get; init; } = "{}";
+        public DateTime PostedAt { get; init; }
+        public DateTime? EditedAt { get; init; }
+
+        public MessageView ToView() => new(Id, RoomId, AuthorId, AuthorName, Text, Html, Status, Flagged,
+            JsonSerializer.Deserialize<Dictionary<string, float>>(Scores)!, PostedAt, EditedAt);
+    }
+
+    const string Columns = "id, room_id, author_id, author_name, text, html, status, flagged, scores::text as scores, posted_at, edited_at";
+
+    const string InsertSql = $"""
+        insert into chat.messages (id, room_id, author_id, author_name, text, html, status, action, flagged, scores, language, model_id, model_version, policy_version)
+        values (@Id, @RoomId, @AuthorId, @AuthorName, @Text, @Html, @Status, @Action, @Flagged, @Scores::jsonb, @Language, @ModelId, @ModelVersion, @PolicyVersion)
+        returning {Columns}
+        """;
+
+    const string UpdateSql = $"""
+        update chat.messages set text = @Text, html = @Html, status = @Status, action = @Action, flagged = @Flagged, scores = @Scores::jsonb,
+            language = @Language, model_id = @ModelId, model_version = @ModelVersion, policy_version = @PolicyVersion, edited_at = now()
+        where id = @Id
+        returning {Columns}
+        """;
+
+    const string DecideSql = $"""
+        update chat.messages set status = @Status, decided_at = now(), decided_by = @By where id = @Id
+        returning {Columns}
+        """;
+
+    // Security: others' messages only when approved; the reader's own also when held or rejected.
+    const string HistorySql = $"""
+        select {Columns} from chat.messages
+        where room_id = @RoomId and (@Before::uuid is null or id < @Before)
+          and (status = 'approved' or (author_id = @ReaderId and status in ('held', 'rejected')))
+        order by id desc limit @Limit
+        """;
+
+    const string HeldSql = $"""
+        select {Columns} from chat.messages m
+        where m.status = 'held'
+          and (@Admin or exists (select 1 from chat.members me where me.room_id = m.room_id and me.user_id = @ReviewerId and me.role = 'moderator'))
+        order by m.id limit 200
+        """;
+}

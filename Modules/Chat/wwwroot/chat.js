@@ -1,0 +1,117 @@
+// Live room view: messages, withdrawals, typing and presence over SignalR (/hubs/chat); sending through the REST API.
+(() => {
+  const section = document.getElementById("chat");
+  if (!section) return;
+  const roomId = section.dataset.room, me = section.dataset.me;
+  const filters = JSON.parse(section.dataset.filters || "{}");
+  const list = document.getElementById("messages");
+  const typing = document.getElementById("typing");
+  const online = document.getElementById("online");
+  const form = document.getElementById("send");
+  const error = document.getElementById("send-error");
+
+  const blurs = m => m.authorId !== me && Object.entries(filters).some(([c, level]) => (m.scores[c] ?? 0) > level);
+
+  function render(m) {
+    const li = document.createElement("li");
+    li.className = `message status-${m.status}` + (blurs(m) ? " blurred" : "");
+    li.dataset.id = m.id;
+    li.dataset.status = m.status;
+    const author = document.createElement("span");
+    author.className = "author";
+    author.textContent = m.authorName;
+    const time = document.createElement("time");
+    time.dateTime = m.postedAt;
+    time.textContent = new Date(m.postedAt).toTimeString().slice(0, 5);
+    li.append(author, " ", time);
+    if (m.authorId === me && m.status === "held") li.append(" ", badge("pending review"));
+    if (m.authorId === me && m.status === "rejected") li.append(" ", badge("refused: " + m.flagged.join(", "), "refused"));
+    if (m.authorId === me && m.status === "removed") li.append(" ", badge("removed by a moderator", "refused"));
+    const body = document.createElement("div");
+    body.className = "body";
+    body.innerHTML = m.html;   // rendered from Markdown and sanitised on the server
+    li.append(body);
+    if (blurs(m)) li.append(revealButton());
+    return li;
+  }
+
+  function badge(text, extra) {
+    const span = document.createElement("span");
+    span.className = "badge" + (extra ? " " + extra : "");
+    span.textContent = text;
+    return span;
+  }
+
+  function revealButton() {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "reveal secondary";
+    button.textContent = "Show (hidden by your filters)";
+    return button;
+  }
+
+  // Messages keep their place by id (time-ordered), so a released message lands where it was written.
+  function upsert(m) {
+    if (m.roomId !== roomId) return;
+    const existing = list.querySelector(`li[data-id="${m.id}"]`);
+    const li = render(m);
+    if (existing) { existing.replaceWith(li); return; }
+    const after = [...list.children].find(other => other.dataset.id > m.id);
+    list.insertBefore(li, after ?? null);
+    li.scrollIntoView({ block: "nearest" });
+  }
+
+  list.addEventListener("click", e => {
+    if (!e.target.classList.contains("reveal")) return;
+    e.target.closest("li").classList.remove("blurred");
+    e.target.remove();
+  });
+
+  const connection = new signalR.HubConnectionBuilder().withUrl("/hubs/chat").withAutomaticReconnect().build();
+  const typers = new Map();
+  connection.on("message", m => { upsert(m); if (m.authorId !== me) typers.delete(m.authorId); showTyping(); connection.invoke("Read", roomId).catch(() => {}); });
+  connection.on("message-withdrawn", w => { if (w.roomId === roomId) list.querySelector(`li[data-id="${w.id}"]`)?.remove(); });
+  connection.on("typing", t => {
+    if (t.roomId !== roomId) return;
+    typers.set(t.userId, { name: t.name, until: Date.now() + 4000 });
+    showTyping();
+    setTimeout(showTyping, 4100);
+  });
+  connection.on("presence", refreshOnline);
+
+  function showTyping() {
+    const now = Date.now();
+    const names = [...typers.values()].filter(t => t.until > now).map(t => t.name);
+    typing.textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
+  }
+
+  async function refreshOnline() {
+    const ids = await connection.invoke("Online", roomId);
+    online.textContent = `${ids.length} online`;
+    section.dataset.online = ids.join(",");
+  }
+
+  connection.onreconnected(refreshOnline);
+  connection.start().then(() => { section.dataset.live = "true"; return refreshOnline(); }).catch(e => console.error(e));
+
+  if (!form) return;
+  const text = form.querySelector("textarea");
+  let lastTyping = 0;
+  text.addEventListener("input", () => {
+    if (Date.now() - lastTyping < 2000 || connection.state !== "Connected") return;
+    lastTyping = Date.now();
+    connection.invoke("Typing", roomId).catch(() => {});
+  });
+  text.addEventListener("keydown", e => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); } });
+  form.addEventListener("submit", async e => {
+    e.preventDefault();
+    error.textContent = "";
+    const response = await fetch(`/api/chat/rooms/${roomId}/messages`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ text: text.value }),
+    });
+    const body = await response.json();
+    if (!response.ok) { error.textContent = body.detail ?? "The message was not sent."; return; }
+    upsert(body);
+    text.value = "";
+  });
+})();

@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Text.Json;
+using BirbalAI.Contracts.Identity;
+using BirbalAI.Testing;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace BirbalAI.IntegrationTests.Chat;
+
+/// <summary>The hub across two replicas sharing Redis: what reaches whom, live.</summary>
+public sealed class LiveChatTests : TwoReplicas
+{
+    public override async ValueTask InitializeAsync()
+    {
+        await base.InitializeAsync();
+        First.WithStarterModel();
+        Second.WithStarterModel();
+    }
+
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    sealed class Listener(HubConnection connection) : IAsyncDisposable
+    {
+        public ConcurrentQueue<JsonElement> Messages { get; } = new();
+        public ConcurrentQueue<JsonElement> Typing { get; } = new();
+        public HubConnection Connection => connection;
+        public ValueTask DisposeAsync() => connection.DisposeAsync();
+    }
+
+    /// <summary>A non-browser client of <paramref name="app"/>'s hub, authenticated with an API key.</summary>
+    static async Task<Listener> ListenAsync(App app, string key)
+    {
+        var connection = new HubConnectionBuilder().WithUrl(new Uri(app.Server.BaseAddress, "/hubs/chat"), o =>
+        {
+            o.HttpMessageHandlerFactory = _ => app.Server.CreateHandler();
+            o.Transports = HttpTransportType.LongPolling;
+            o.Headers["Authorization"] = $"Bearer {key}";
+        }).Build();
+        var listener = new Listener(connection);
+        connection.On<JsonElement>("message", m => listener.Messages.Enqueue(m));
+        connection.On<JsonElement>("typing", t => listener.Typing.Enqueue(t));
+        await connection.StartAsync(Ct);
+        return listener;
+    }
+
+    [Fact]
+    public async Task A_message_sent_through_one_replica_reaches_a_client_of_the_other_and_a_held_one_only_its_author_until_released()
+    {
+        var (admin, _, _) = await Accounts.WithApiKeyAsync(First, Roles.Admin);
+        var thresholds = BirbalAI.Ml.Categories.Default.ToDictionary(c => c, _ => new { review = 0.5f, reject = 1f });
+        await admin.PutAsJsonAsync("/api/ml/policy", new { thresholds }, Ct);
+        var (ann, annKey, _) = await Accounts.WithApiKeyAsync(First, Roles.Member);
+        var (_, bobKey, bobId) = await Accounts.WithApiKeyAsync(First, Roles.Member);
+        var room = (await (await ann.PostAsJsonAsync("/api/chat/rooms", new { name = "live", isPrivate = false }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
+        var bobClient = Second.CreateClient();
+        bobClient.DefaultRequestHeaders.Authorization = new("Bearer", bobKey);
+        await bobClient.PostAsync($"/api/chat/rooms/{room}/join", null, Ct);
+        await using var bob = await ListenAsync(Second, bobKey);
+        await using var annLive = await ListenAsync(First, annKey);
+
+        var held = (await (await ann.PostAsJsonAsync($"/api/chat/rooms/{room}/messages", new { text = StarterModels.Threat }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
+        var clean = (await (await ann.PostAsJsonAsync($"/api/chat/rooms/{room}/messages", new { text = StarterModels.Clean }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
+
+        await Eventually.TrueAsync(() => Task.FromResult(bob.Messages.Any(m => m.GetProperty("id").GetGuid() == clean)), "bob, on the other replica, gets the clean message");
+        await Eventually.TrueAsync(() => Task.FromResult(annLive.Messages.Any(m => m.GetProperty("id").GetGuid() == held && m.GetProperty("status").GetString() == "held")),
+            "ann gets her own held message, marked held");
+        Assert.DoesNotContain(bob.Messages, m => m.GetProperty("id").GetGuid() == held);
+
+        await bob.Connection.InvokeAsync("Typing", room, Ct);
+        await Eventually.TrueAsync(() => Task.FromResult(annLive.Typing.Any(t => t.GetProperty("userId").GetGuid() == bobId)), "ann sees bob typing");
+        var online = await annLive.Connection.InvokeAsync<List<Guid>>("Online", room, Ct);
+        Assert.Contains(bobId, online);
+
+        Assert.True((await ann.PostAsync($"/api/chat/messages/{held}/release", null, Ct)).IsSuccessStatusCode);   // ann moderates the room she made
+        await Eventually.TrueAsync(() => Task.FromResult(bob.Messages.Any(m => m.GetProperty("id").GetGuid() == held && m.GetProperty("status").GetString() == "approved")),
+            "bob gets the released message");
+    }
+}
