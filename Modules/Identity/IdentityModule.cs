@@ -56,6 +56,8 @@ public static class IdentityModule
                 var header = context.Request.Headers.Authorization.ToString();
                 if (header.StartsWith("Bearer " + ApiKeyAuthentication.Prefix, StringComparison.Ordinal)) return ApiKeyAuthentication.SchemeName;
                 if (header.StartsWith("Bearer ", StringComparison.Ordinal)) return JwtBearerDefaults.AuthenticationScheme;
+                // Browsers cannot set headers on WebSockets: SignalR clients send the JWT as ?access_token= on the hub.
+                if (context.Request.Path.StartsWithSegments("/hubs") && context.Request.Query.ContainsKey("access_token")) return JwtBearerDefaults.AuthenticationScheme;
                 return CookieAuthenticationDefaults.AuthenticationScheme;
             })
             .AddCookie(o =>
@@ -100,6 +102,12 @@ public static class IdentityModule
                 };
                 o.Events = new JwtBearerEvents
                 {
+                    OnMessageReceived = context =>
+                    {
+                        if (context.HttpContext.Request.Path.StartsWithSegments("/hubs") && context.Request.Query["access_token"] is [{ Length: > 0 } token])
+                            context.Token = token;
+                        return Task.CompletedTask;
+                    },
                     // A token outlives nothing: a disabled user, a changed password or role ends it.
                     OnTokenValidated = async context =>
                     {

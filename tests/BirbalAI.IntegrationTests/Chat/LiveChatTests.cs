@@ -28,20 +28,48 @@ public sealed class LiveChatTests : TwoReplicas
         public ValueTask DisposeAsync() => connection.DisposeAsync();
     }
 
-    /// <summary>A non-browser client of <paramref name="app"/>'s hub, authenticated with an API key.</summary>
-    static async Task<Listener> ListenAsync(App app, string key)
+    /// <summary>A non-browser client of <paramref name="app"/>'s hub, authenticated with an API key or a JWT.</summary>
+    static async Task<Listener> ListenAsync(App app, string key, bool asQuery = false)
     {
         var connection = new HubConnectionBuilder().WithUrl(new Uri(app.Server.BaseAddress, "/hubs/chat"), o =>
         {
             o.HttpMessageHandlerFactory = _ => app.Server.CreateHandler();
             o.Transports = HttpTransportType.LongPolling;
-            o.Headers["Authorization"] = $"Bearer {key}";
+            if (asQuery) o.AccessTokenProvider = () => Task.FromResult<string?>(key);
+            else o.Headers["Authorization"] = $"Bearer {key}";
         }).Build();
         var listener = new Listener(connection);
         connection.On<JsonElement>("message", m => listener.Messages.Enqueue(m));
         connection.On<JsonElement>("typing", t => listener.Typing.Enqueue(t));
         await connection.StartAsync(Ct);
         return listener;
+    }
+
+    [Fact]
+    public async Task A_jwt_client_joins_and_hub_methods_answer_only_members()
+    {
+        var (ann, _, _) = await Accounts.WithApiKeyAsync(First, Roles.Member);
+        var (_, eveEmail) = await Accounts.CreateAsync(First, Roles.Member);
+        var token = (await (await First.CreateClient().PostAsJsonAsync("/api/auth/token", new { email = eveEmail, password = Accounts.Password }, Ct))
+            .Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("access_token").GetString()!;
+        var room = (await (await ann.PostAsJsonAsync("/api/chat/rooms", new { name = "members only", isPrivate = true }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
+
+        await using var eve = await ListenAsync(Second, token);               // a JWT in the header
+        await using var eveQuery = await ListenAsync(Second, token, asQuery: true);   // and as ?access_token=, as browsers send it
+
+        Assert.Empty(await eve.Connection.InvokeAsync<List<Guid>>("Online", room, Ct));   // not a member: learns nothing
+        await eve.Connection.InvokeAsync("Typing", room, Ct);                             // not a member: tells nobody
+        var open = (await (await ann.PostAsJsonAsync("/api/chat/rooms", new { name = "everyone", isPrivate = false }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
+        var eveApi = Second.CreateClient();
+        eveApi.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        await eveApi.PostAsync($"/api/chat/rooms/{open}/join", null, Ct);
+
+        await ann.PostAsJsonAsync($"/api/chat/rooms/{room}/messages", new { text = StarterModels.Clean }, Ct);
+        await ann.PostAsJsonAsync($"/api/chat/rooms/{open}/messages", new { text = "good morning all" }, Ct);
+
+        // Eve's messages come in order on her user's channel: once the later one is in, the earlier would have been.
+        await Eventually.TrueAsync(() => Task.FromResult(eve.Messages.Count > 0 && eveQuery.Messages.Count > 0), "eve gets the open room's message");
+        Assert.All(eve.Messages.Concat(eveQuery.Messages), m => Assert.Equal(open, m.GetProperty("roomId").GetGuid()));
     }
 
     [Fact]

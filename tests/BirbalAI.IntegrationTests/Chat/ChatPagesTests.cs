@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using BirbalAI.Contracts.Identity;
+using BirbalAI.Testing;
+
+namespace BirbalAI.IntegrationTests.Chat;
+
+/// <summary>The chat pages: what each member's page shows, filters on render, paging back, forms that refuse clearly.</summary>
+public sealed class ChatPagesTests : IAsyncLifetime
+{
+    readonly App app = new();
+
+    public async ValueTask InitializeAsync()
+    {
+        await app.InitializeAsync();
+        app.WithStarterModel().With("Chat:PageSize", "2");
+    }
+
+    public ValueTask DisposeAsync() => app.DisposeAsync();
+
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    async Task<(HttpClient Page, HttpClient Api, string Email)> MemberAsync()
+    {
+        var (id, email) = await Accounts.CreateAsync(app, Roles.Member);
+        var page = await Accounts.SignInAsync(app, email);
+        var (_, key) = await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<BirbalAI.Identity.Users.UserAdministration>(app.Services).CreateKeyAsync(null, id, "test", Roles.Member, Ct);
+        var api = app.CreateClient();
+        api.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        return (page, api, email);
+    }
+
+    [Fact]
+    public async Task Another_members_held_message_is_not_on_my_page_and_mine_is_marked_pending_review()
+    {
+        var (admin, _, _) = await Accounts.WithApiKeyAsync(app, Roles.Admin);
+        await admin.PutAsJsonAsync("/api/ml/policy", new { thresholds = BirbalAI.Ml.Categories.Default.ToDictionary(c => c, _ => new { review = 0.5f, reject = 1f }) }, Ct);
+        var ann = await MemberAsync();
+        var bob = await MemberAsync();
+        var room = (await (await ann.Api.PostAsJsonAsync("/api/chat/rooms", new { name = "porch", isPrivate = false }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
+        await bob.Api.PostAsync($"/api/chat/rooms/{room}/join", null, Ct);
+
+        await ann.Api.PostAsJsonAsync($"/api/chat/rooms/{room}/messages", new { text = StarterModels.Threat }, Ct);
+
+        var annPage = await ann.Page.GetDocumentAsync($"/chat/rooms/{room}");
+        var bobPage = await bob.Page.GetDocumentAsync($"/chat/rooms/{room}");
+        Assert.Contains("pending review", annPage.QuerySelector("#messages li[data-status='held']")!.TextContent);
+        Assert.Empty(bobPage.QuerySelectorAll("#messages li"));
+        Assert.DoesNotContain("kill", bobPage.Body!.TextContent);
+        var review = await ann.Page.GetDocumentAsync("/chat/review");
+        Assert.Single(review.QuerySelectorAll("#held tbody tr"));
+        Assert.Empty((await bob.Page.GetDocumentAsync("/chat/review")).QuerySelectorAll("#held tbody tr"));
+    }
+
+    [Fact]
+    public async Task My_filters_blur_messages_above_my_levels_and_history_pages_back()
+    {
+        var ann = await MemberAsync();
+        var bob = await MemberAsync();
+        var room = (await (await ann.Api.PostAsJsonAsync("/api/chat/rooms", new { name = "porch", isPrivate = false }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
+        await bob.Api.PostAsync($"/api/chat/rooms/{room}/join", null, Ct);
+        foreach (var text in new[] { "good morning all", "see you later", StarterModels.Clean })
+            Assert.Equal("approved", (await (await ann.Api.PostAsJsonAsync($"/api/chat/rooms/{room}/messages", new { text }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("status").GetString());
+
+        var filters = await bob.Page.GetDocumentAsync("/chat/filters");
+        var saved = await bob.Page.SubmitAsync(filters, "#filters", new Dictionary<string, string> { ["level:harassment"] = "0" }, pageUrl: "/chat/filters");
+        Assert.Contains("Saved", (await HtmlForms.ParseAsync(saved)).QuerySelector("#result")!.TextContent);
+
+        var page = await bob.Page.GetDocumentAsync($"/chat/rooms/{room}");
+        Assert.Equal(2, page.QuerySelectorAll("#messages li").Length);                       // Chat:PageSize
+        Assert.All(page.QuerySelectorAll("#messages li"), li => Assert.Contains("blurred", li.ClassName));
+        Assert.Empty((await ann.Page.GetDocumentAsync($"/chat/rooms/{room}")).QuerySelectorAll("#messages li.blurred"));   // only bob's filters
+        var earlier = await bob.Page.GetDocumentAsync(page.QuerySelector("#earlier")!.GetAttribute("href")!);
+        Assert.Equal("good morning all", earlier.QuerySelector("#messages li .body")!.TextContent.Trim());
+
+        var bad = await bob.Page.SubmitAsync(filters, "#filters", new Dictionary<string, string> { ["level:hate"] = "2" }, pageUrl: "/chat/filters");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("hate: a level is a number from 0 to 1", (await HtmlForms.ParseAsync(bad)).QuerySelector("[role=alert]")!.TextContent);
+    }
+
+    [Fact]
+    public async Task The_rooms_page_creates_a_room_and_refuses_an_empty_name()
+    {
+        var ann = await MemberAsync();
+        var rooms = await ann.Page.GetDocumentAsync("/chat");
+
+        var empty = await ann.Page.SubmitAsync(rooms, "#create", new Dictionary<string, string> { ["Name"] = " " }, pageUrl: "/chat");
+        var created = await ann.Page.SubmitAsync(rooms, "#create", new Dictionary<string, string> { ["Name"] = "book club" }, pageUrl: "/chat");
+
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        Assert.Contains("Give the room a name.", (await HtmlForms.ParseAsync(empty)).QuerySelector("[role=alert]")!.TextContent);
+        Assert.Equal(HttpStatusCode.Redirect, created.StatusCode);
+        var room = await ann.Page.GetDocumentAsync(created.Headers.Location!.OriginalString);
+        Assert.Equal("book club", room.QuerySelector("h1")!.TextContent);
+        Assert.NotNull(room.QuerySelector("script[src='/lib/signalr/signalr.min.js']"));
+    }
+}
