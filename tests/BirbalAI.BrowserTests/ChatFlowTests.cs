@@ -92,5 +92,16 @@ public sealed class ChatFlowTests : IAsyncLifetime
         await Expect(mira.Locator("#messages li").Nth(1)).ToContainTextAsync("kill you");
         await Expect(ben.Locator("#messages li[data-status='approved']", new() { HasText = "kill you" })).ToBeVisibleAsync();
         await mira.ScreenshotAsync(new() { Path = Shot("chat-room.png"), FullPage = true });
+
+        // Mira edits her message (moderated again; Ben sees the new text live), then deletes it.
+        var id = await mira.Locator("#messages li", new() { HasText = "wheelbarrow" }).GetAttributeAsync("data-id");
+        var mine = mira.Locator($"#messages li[data-id='{id}']");
+        await mine.GetByRole(AriaRole.Button, new() { Name = "Edit" }).ClickAsync();
+        await mine.GetByLabel("Edit the message").FillAsync("anyone bringing two wheelbarrows?");
+        await mine.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Expect(ben.Locator("#messages li", new() { HasText = "two wheelbarrows" })).ToBeVisibleAsync();
+        await Expect(mine).ToContainTextAsync("two wheelbarrows");
+        await mine.GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await Expect(ben.Locator("#messages li", new() { HasText = "wheelbarrow" })).ToHaveCountAsync(0);
     }
 }

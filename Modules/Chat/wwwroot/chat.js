@@ -2,7 +2,7 @@
 (() => {
   const section = document.getElementById("chat");
   if (!section) return;
-  const roomId = section.dataset.room, me = section.dataset.me;
+  const roomId = section.dataset.room, me = section.dataset.me, moderator = section.dataset.moderator === "true";
   const filters = JSON.parse(section.dataset.filters || "{}");
   const list = document.getElementById("messages");
   const typing = document.getElementById("typing");
@@ -17,6 +17,7 @@
     li.className = `message status-${m.status}` + (blurs(m) ? " blurred" : "");
     li.dataset.id = m.id;
     li.dataset.status = m.status;
+    if (m.authorId === me) li.dataset.text = m.text;
     const author = document.createElement("span");
     author.className = "author";
     author.textContent = m.authorName;
@@ -32,7 +33,21 @@
     body.innerHTML = m.html;   // rendered from Markdown and sanitised on the server
     li.append(body);
     if (blurs(m)) li.append(revealButton());
+    const actions = document.createElement("span");
+    actions.className = "actions";
+    if (m.authorId === me && m.status !== "held" && m.status !== "removed") actions.append(action("edit", "Edit"));
+    if (m.authorId === me && m.status !== "removed") actions.append(action("delete", "Delete"));
+    if (m.authorId !== me && moderator) actions.append(action("remove", "Remove"));
+    li.append(actions);
     return li;
+  }
+
+  function action(kind, label) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = `${kind} link-dark`;
+    button.textContent = label;
+    return button;
   }
 
   function badge(text, extra) {
@@ -61,10 +76,38 @@
     li.scrollIntoView({ block: "nearest" });
   }
 
-  list.addEventListener("click", e => {
-    if (!e.target.classList.contains("reveal")) return;
-    e.target.closest("li").classList.remove("blurred");
-    e.target.remove();
+  async function call(method, url, body) {
+    error.textContent = "";
+    const response = await fetch(url, { method, headers: { "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) { error.textContent = answer.detail ?? "That did not work."; return null; }
+    return answer;
+  }
+
+  list.addEventListener("click", async e => {
+    const li = e.target.closest("li");
+    if (!li) return;
+    const id = li.dataset.id;
+    if (e.target.classList.contains("reveal")) { li.classList.remove("blurred"); e.target.remove(); }
+    else if (e.target.classList.contains("delete")) { if (await call("DELETE", `/api/chat/messages/${id}`)) li.remove(); }
+    else if (e.target.classList.contains("remove")) { if (await call("POST", `/api/chat/messages/${id}/remove`)) li.remove(); }
+    else if (e.target.classList.contains("edit")) {
+      const editor = document.createElement("form");
+      editor.className = "edit-form";
+      const area = document.createElement("textarea");
+      area.value = li.dataset.text ?? li.querySelector(".body").textContent.trim();
+      area.setAttribute("aria-label", "Edit the message");
+      const save = action("save", "Save");
+      save.type = "submit";
+      editor.append(area, save);
+      li.querySelector(".body").replaceWith(editor);
+      area.focus();
+      editor.addEventListener("submit", async ev => {
+        ev.preventDefault();
+        const m = await call("PUT", `/api/chat/messages/${id}`, { text: area.value });
+        if (m) upsert(m);
+      });
+    }
   });
 
   const connection = new signalR.HubConnectionBuilder().withUrl("/hubs/chat").withAutomaticReconnect().build();

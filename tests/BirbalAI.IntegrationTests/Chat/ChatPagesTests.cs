@@ -80,6 +80,35 @@ public sealed class ChatPagesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_room_moderator_renames_adds_and_removes_people_and_archives_on_the_manage_page_and_a_member_may_not()
+    {
+        var ann = await MemberAsync();
+        var bob = await MemberAsync();
+        var room = (await (await ann.Api.PostAsJsonAsync("/api/chat/rooms", new { name = "porch", isPrivate = true }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
+        var url = $"/chat/rooms/{room}/manage";
+        var page = await ann.Page.GetDocumentAsync(url);
+
+        var unknown = await ann.Page.SubmitAsync(page, "#add", new Dictionary<string, string> { ["email"] = "nobody@example.org" }, pageUrl: url);
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Contains("Nobody with the email", (await HtmlForms.ParseAsync(unknown)).QuerySelector("[role=alert]")!.TextContent);
+        var added = await HtmlForms.ParseAsync(await ann.Page.SubmitAsync(page, "#add", new Dictionary<string, string> { ["email"] = bob.Email }, pageUrl: url));
+        Assert.Equal(2, added.QuerySelectorAll("#members tbody tr").Length);
+        Assert.Equal(HttpStatusCode.OK, (await bob.Page.GetAsync($"/chat/rooms/{room}", Ct)).StatusCode);   // bob is in
+        Assert.Equal(HttpStatusCode.Redirect, (await bob.Page.GetAsync(url, Ct)).StatusCode);              // but may not manage it (access denied)
+
+        var renamed = await HtmlForms.ParseAsync(await ann.Page.SubmitAsync(page, "#rename", new Dictionary<string, string> { ["name"] = "back porch" }, pageUrl: url));
+        Assert.Contains("back porch", renamed.QuerySelector("h1")!.TextContent);
+        var bobRow = added.QuerySelectorAll("#members tbody tr").Single(r => r.TextContent.Contains("Test Member") && r.GetAttribute("data-user") != null
+            && r.QuerySelector("td:nth-child(2)")!.TextContent == "member");
+        await ann.Page.SubmitAsync(added, $"#members tr[data-user='{bobRow.GetAttribute("data-user")}'] form", new Dictionary<string, string>(), pageUrl: url);
+        Assert.Equal(HttpStatusCode.NotFound, (await bob.Page.GetAsync($"/chat/rooms/{room}", Ct)).StatusCode);   // private and he is out
+
+        var archived = await HtmlForms.ParseAsync(await ann.Page.SubmitAsync(page, "#archive", new Dictionary<string, string>(), pageUrl: url));
+        Assert.Contains("read-only", archived.QuerySelector("#result")!.TextContent);
+        Assert.Equal(HttpStatusCode.Conflict, (await ann.Api.PostAsJsonAsync($"/api/chat/rooms/{room}/messages", new { text = "hello" }, Ct)).StatusCode);
+    }
+
+    [Fact]
     public async Task The_rooms_page_creates_a_room_and_refuses_an_empty_name()
     {
         var ann = await MemberAsync();

@@ -40,6 +40,14 @@ sealed class RoomModel(NpgsqlDataSource db, ChatMessages messages, IOptions<Chat
         return Page();
     }
 
+    public async Task<IActionResult> OnPostLeaveAsync(Guid roomId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await Dapper.SqlMapper.ExecuteAsync(connection, new Dapper.CommandDefinition(
+            "delete from chat.members where room_id = @RoomId and user_id = @UserId", new { roomId, UserId = User.UserId() }, cancellationToken: ct));
+        return Redirect("/chat");
+    }
+
     async Task<IActionResult?> LoadAsync(Guid roomId, Guid? before, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);

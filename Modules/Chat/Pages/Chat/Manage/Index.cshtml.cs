@@ -1,0 +1,89 @@
+using BirbalAI.Chat.Rooms;
+using BirbalAI.Contracts.Identity;
+using Dapper;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace BirbalAI.Chat.Pages.Chat.Manage;
+
+/// <summary>A room's moderators (and Admins) rename it, add and remove people, make moderators, archive it.</summary>
+[Authorize(Policy = Policies.Member)]
+sealed class IndexModel(NpgsqlDataSource db, IUserDirectory directory, IAuditLog audit, IOptions<ChatOptions> options) : PageModel
+{
+    public sealed record Member(Guid UserId, string Name, string Role);
+
+    public Membership Room { get; private set; } = null!;
+    public IReadOnlyList<Member> Members { get; private set; } = [];
+    public string? Message { get; private set; }
+    public int MaxName => options.Value.MaxRoomNameLength;
+
+    public async Task<IActionResult> OnGetAsync(Guid roomId, CancellationToken ct) => await LoadAsync(roomId, ct) ?? Page();
+
+    public Task<IActionResult> OnPostRenameAsync(Guid roomId, string? name, CancellationToken ct) => ActAsync(roomId, async connection =>
+    {
+        if (RoomsApi.CheckName(name, options.Value) is { } error) return error;
+        await connection.ExecuteAsync(new CommandDefinition("update chat.rooms set name = @Name where id = @RoomId", new { roomId, Name = name!.Trim() }, cancellationToken: ct));
+        Message = "Renamed.";
+        return null;
+    }, ct);
+
+    public Task<IActionResult> OnPostAddAsync(Guid roomId, string? email, bool moderator, CancellationToken ct) => ActAsync(roomId, async connection =>
+    {
+        if (string.IsNullOrWhiteSpace(email) || await directory.FindByEmailAsync(email.Trim(), ct) is not { } person)
+            return $"Nobody with the email \"{email}\" has an account here.";
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into chat.members (room_id, user_id, role) values (@RoomId, @UserId, @Role)
+            on conflict (room_id, user_id) do update set role = excluded.role
+            """, new { roomId, UserId = person.Id, Role = moderator ? "moderator" : "member" }, cancellationToken: ct));
+        await audit.RecordAsync(User, "chat.member-added", $"room {roomId}", new Dictionary<string, string?> { ["member"] = person.Email, ["moderator"] = moderator.ToString() }, ct: ct);
+        Message = $"{person.DisplayName} is in the room{(moderator ? " as a moderator" : "")}.";
+        return null;
+    }, ct);
+
+    public Task<IActionResult> OnPostRemoveAsync(Guid roomId, Guid userId, CancellationToken ct) => ActAsync(roomId, async connection =>
+    {
+        await connection.ExecuteAsync(new CommandDefinition("delete from chat.members where room_id = @RoomId and user_id = @UserId", new { roomId, userId }, cancellationToken: ct));
+        await audit.RecordAsync(User, "chat.member-removed", $"room {roomId}", new Dictionary<string, string?> { ["member"] = userId.ToString() }, ct: ct);
+        Message = "Removed from the room.";
+        return null;
+    }, ct);
+
+    public Task<IActionResult> OnPostArchiveAsync(Guid roomId, CancellationToken ct) => ActAsync(roomId, async connection =>
+    {
+        await connection.ExecuteAsync(new CommandDefinition("update chat.rooms set archived_at = coalesce(archived_at, now()) where id = @RoomId", new { roomId }, cancellationToken: ct));
+        Message = "Archived: the room is read-only now.";
+        return null;
+    }, ct);
+
+    /// <summary>Runs <paramref name="act"/> for a moderator of the room; its string result is a refusal shown on the page.</summary>
+    async Task<IActionResult> ActAsync(Guid roomId, Func<NpgsqlConnection, Task<string?>> act, CancellationToken ct)
+    {
+        if (await LoadAsync(roomId, ct) is { } refused) return refused;
+        await using (var connection = await db.OpenConnectionAsync(ct))
+            if (await act(connection) is { } error)
+            {
+                ModelState.AddModelError("", error);
+                Response.StatusCode = StatusCodes.Status400BadRequest;
+            }
+        await LoadAsync(roomId, ct);
+        return Page();
+    }
+
+    async Task<IActionResult?> LoadAsync(Guid roomId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var room = await RoomAccess.GetAsync(connection, roomId, User.UserId(), ct);
+        if (room is null || !room.IsVisibleTo(User)) return NotFound();
+        if (!room.CanModerate(User)) return Forbid();
+        Room = room;
+        var rows = (await connection.QueryAsync<(Guid UserId, string Role)>(new CommandDefinition(
+            "select user_id, role from chat.members where room_id = @RoomId order by joined_at", new { roomId }, cancellationToken: ct))).ToList();
+        var names = await directory.NamesAsync([.. rows.Select(r => r.UserId)], ct);
+        Members = [.. rows.Select(r => new Member(r.UserId, names.GetValueOrDefault(r.UserId, "(account gone)"), r.Role))];
+        return null;
+    }
+}
