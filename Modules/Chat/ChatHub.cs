@@ -44,8 +44,7 @@ sealed class ChatHub(NpgsqlDataSource db, IConnectionMultiplexer redis, IOptions
     public async Task Read(Guid roomId)
     {
         await using var connection = await db.OpenConnectionAsync(Context.ConnectionAborted);
-        await connection.ExecuteAsync(new CommandDefinition("update chat.members set last_read_at = now() where room_id = @RoomId and user_id = @UserId",
-            new { roomId, UserId = Context.User!.UserId() }, cancellationToken: Context.ConnectionAborted));
+        await RoomAccess.MarkReadAsync(connection, roomId, Context.User!.UserId(), Context.ConnectionAborted);
     }
 
     public override async Task OnConnectedAsync()

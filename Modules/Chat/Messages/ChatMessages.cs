@@ -50,13 +50,9 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
         if (await ModerateAsync(text!, ct) is not { } verdict) return Unavailable;   // outside the transaction
         var id = Guid.CreateVersion7();
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(InsertSql, new
-        {
-            id, roomId, authorId, AuthorName = user.Identity?.Name ?? "someone", Text = text, Html = markdown.ToHtml(text!),
-            Status = verdict.Action.ToContentStatus(), Action = verdict.Action.Name(),
-            Flagged = verdict.Categories.Where(c => c.Action != ModerationAction.Approve).Select(c => c.Category).ToArray(),
-            Scores = JsonSerializer.Serialize(verdict.Scores), verdict.Language, ModelId = verdict.Model.Id, ModelVersion = verdict.Model.Number, verdict.PolicyVersion,
-        }, tx, cancellationToken: ct));
+        var parameters = Columns(text!, verdict);
+        parameters.AddDynamicParams(new { id, roomId, authorId, AuthorName = user.Identity?.Name ?? "someone" });
+        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(InsertSql, parameters, tx, cancellationToken: ct));
         if (verdict.Action == ModerationAction.Review) await Outbox.AddAsync(connection, tx, HeldEvent(row, verdict), ct);
         await tx.CommitAsync(ct);
         var view = row.ToView();
@@ -75,12 +71,9 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
 
         if (await ModerateAsync(text!, ct) is not { } verdict) return Unavailable;
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(UpdateSql, new
-        {
-            Id = messageId, Text = text, Html = markdown.ToHtml(text!), Status = verdict.Action.ToContentStatus(), Action = verdict.Action.Name(),
-            Flagged = verdict.Categories.Where(c => c.Action != ModerationAction.Approve).Select(c => c.Category).ToArray(),
-            Scores = JsonSerializer.Serialize(verdict.Scores), verdict.Language, ModelId = verdict.Model.Id, ModelVersion = verdict.Model.Number, verdict.PolicyVersion,
-        }, tx, cancellationToken: ct));
+        var parameters = Columns(text!, verdict);
+        parameters.Add("Id", messageId);
+        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(UpdateSql, parameters, tx, cancellationToken: ct));
         if (verdict.Action == ModerationAction.Review) await Outbox.AddAsync(connection, tx, HeldEvent(row, verdict), ct);
         await tx.CommitAsync(ct);
         var view = row.ToView();
@@ -163,11 +156,19 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
         await hub.Clients.Users(await RoomAccess.MemberIdsAsync(connection, view.RoomId, ct))
             .SendAsync("message-withdrawn", new { view.Id, view.RoomId }, ct);
 
+    /// <summary>The text and everything its verdict puts on the row: status, action, flagged categories, scores, language, versions.</summary>
+    DynamicParameters Columns(string text, ModerationVerdict verdict) => new(new
+    {
+        Text = text, Html = markdown.ToHtml(text), Status = verdict.Action.ToContentStatus(), Action = verdict.Action.Name(),
+        Flagged = verdict.Categories.Where(c => c.Action != ModerationAction.Approve).Select(c => c.Category).ToArray(),
+        Scores = JsonSerializer.Serialize(verdict.Scores), verdict.Language, ModelId = verdict.Model.Id, ModelVersion = verdict.Model.Number, verdict.PolicyVersion,
+    });
+
     static MessageHeld HeldEvent(Row row, ModerationVerdict verdict) => new(row.Id, row.RoomId, row.AuthorId, row.Text, verdict.Language,
         verdict.Scores, verdict.Model.Id, verdict.PolicyVersion, DateTimeOffset.UtcNow);
 
     static Task<Row?> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct) =>
-        connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition($"select {Columns} from chat.messages where id = @Id", new { id }, cancellationToken: ct));
+        connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition($"select {RowColumns} from chat.messages where id = @Id", new { id }, cancellationToken: ct));
 
     sealed class Row
     {
@@ -187,36 +188,36 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
             JsonSerializer.Deserialize<Dictionary<string, float>>(Scores)!, PostedAt, EditedAt);
     }
 
-    const string Columns = "id, room_id, author_id, author_name, text, html, status, flagged, scores::text as scores, posted_at, edited_at";
+    const string RowColumns = "id, room_id, author_id, author_name, text, html, status, flagged, scores::text as scores, posted_at, edited_at";
 
     const string InsertSql = $"""
         insert into chat.messages (id, room_id, author_id, author_name, text, html, status, action, flagged, scores, language, model_id, model_version, policy_version)
         values (@Id, @RoomId, @AuthorId, @AuthorName, @Text, @Html, @Status, @Action, @Flagged, @Scores::jsonb, @Language, @ModelId, @ModelVersion, @PolicyVersion)
-        returning {Columns}
+        returning {RowColumns}
         """;
 
     const string UpdateSql = $"""
         update chat.messages set text = @Text, html = @Html, status = @Status, action = @Action, flagged = @Flagged, scores = @Scores::jsonb,
             language = @Language, model_id = @ModelId, model_version = @ModelVersion, policy_version = @PolicyVersion, edited_at = now()
         where id = @Id
-        returning {Columns}
+        returning {RowColumns}
         """;
 
     const string DecideSql = $"""
         update chat.messages set status = @Status, decided_at = now(), decided_by = @By where id = @Id
-        returning {Columns}
+        returning {RowColumns}
         """;
 
     // Security: others' messages only when approved; the reader's own also when held or rejected.
     const string HistorySql = $"""
-        select {Columns} from chat.messages
+        select {RowColumns} from chat.messages
         where room_id = @RoomId and (@Before::uuid is null or id < @Before)
           and (status = 'approved' or (author_id = @ReaderId and status in ('held', 'rejected')))
         order by id desc limit @Limit
         """;
 
     const string HeldSql = $"""
-        select {Columns} from chat.messages m
+        select {RowColumns} from chat.messages m
         where m.status = 'held'
           and (@Admin or exists (select 1 from chat.members me where me.room_id = m.room_id and me.user_id = @ReviewerId and me.role = 'moderator'))
         order by m.id limit 200

@@ -39,9 +39,7 @@ static class MessagesApi
         if (room is null || !room.IsVisibleTo(user)) return RoomsApi.Problem(404, "No such room.");
         if (!room.IsMember) return RoomsApi.Problem(403, "Join the room to read it.");
         var history = await ChatMessages.HistoryAsync(connection, roomId, user.UserId(), before, limit ?? options.Value.PageSize, ct);
-        if (before is null)
-            await connection.ExecuteAsync(new CommandDefinition("update chat.members set last_read_at = now() where room_id = @RoomId and user_id = @UserId",
-                new { roomId, UserId = user.UserId() }, cancellationToken: ct));
+        if (before is null) await RoomAccess.MarkReadAsync(connection, roomId, user.UserId(), ct);
         return TypedResults.Ok(history);
     }
 

@@ -34,6 +34,11 @@ static class RoomAccess
     /// <summary>A private room is invisible to non-members: it answers as if it did not exist.</summary>
     public static bool IsVisibleTo(this Membership room, ClaimsPrincipal user) => !room.IsPrivate || room.IsMember || user.IsInRole(Roles.Admin);
 
+    /// <summary>The member has read the room up to now (unread counts start again from here).</summary>
+    public static Task MarkReadAsync(NpgsqlConnection connection, Guid roomId, Guid userId, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition("update chat.members set last_read_at = now() where room_id = @RoomId and user_id = @UserId",
+            new { roomId, userId }, cancellationToken: ct));
+
     public static async Task<IReadOnlyList<string>> MemberIdsAsync(NpgsqlConnection connection, Guid roomId, CancellationToken ct) =>
         [.. (await connection.QueryAsync<Guid>(new CommandDefinition("select user_id from chat.members where room_id = @RoomId",
             new { roomId }, cancellationToken: ct))).Select(id => id.ToString())];

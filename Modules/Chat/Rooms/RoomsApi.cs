@@ -71,7 +71,7 @@ static class RoomsApi
         if (CheckName(request.Name, options.Value) is { } error) return Problem(400, error);
         await using var connection = await db.OpenConnectionAsync(ct);
         if (await ModeratedAsync(connection, roomId, user, ct) is { } refused) return refused;
-        await connection.ExecuteAsync(new CommandDefinition("update chat.rooms set name = @Name where id = @RoomId", new { roomId, Name = request.Name!.Trim() }, cancellationToken: ct));
+        await RenameAsync(connection, roomId, request.Name!, ct);
         return TypedResults.NoContent();
     }
 
@@ -79,7 +79,7 @@ static class RoomsApi
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         if (await ModeratedAsync(connection, roomId, user, ct) is { } refused) return refused;
-        await connection.ExecuteAsync(new CommandDefinition("update chat.rooms set archived_at = coalesce(archived_at, now()) where id = @RoomId", new { roomId }, cancellationToken: ct));
+        await ArchiveAsync(connection, roomId, ct);
         return TypedResults.NoContent();
     }
 
@@ -104,9 +104,7 @@ static class RoomsApi
     static async Task<Results<NoContent, ProblemHttpResult>> Leave(Guid roomId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var left = await connection.ExecuteAsync(new CommandDefinition("delete from chat.members where room_id = @RoomId and user_id = @UserId",
-            new { roomId, UserId = user.UserId() }, cancellationToken: ct));
-        return left == 0 ? Problem(404, "You are not in that room.") : TypedResults.NoContent();
+        return await RemoveMemberAsync(connection, roomId, user.UserId(), ct) ? TypedResults.NoContent() : Problem(404, "You are not in that room.");
     }
 
     static async Task<Results<Ok<IReadOnlyList<MemberRow>>, ProblemHttpResult>> Members(Guid roomId, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)
@@ -124,24 +122,40 @@ static class RoomsApi
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         if (await ModeratedAsync(connection, roomId, user, ct) is { } refused) return refused;
-        if (string.IsNullOrWhiteSpace(request.Email) || await directory.FindByEmailAsync(request.Email.Trim(), ct) is not { } person)
-            return Problem(404, $"Nobody with the email \"{request.Email}\" has an account here.");
-        await connection.ExecuteAsync(new CommandDefinition("""
-            insert into chat.members (room_id, user_id, role) values (@RoomId, @UserId, @Role)
-            on conflict (room_id, user_id) do update set role = excluded.role
-            """, new { roomId, UserId = person.Id, Role = request.Moderator ? "moderator" : "member" }, cancellationToken: ct));
-        await audit.RecordAsync(user, "chat.member-added", $"room {roomId}", new Dictionary<string, string?> { ["member"] = person.Email, ["moderator"] = request.Moderator.ToString() }, ct: ct);
-        return TypedResults.NoContent();
+        return await AddMemberAsync(connection, roomId, request.Email, request.Moderator, user, directory, audit, ct) is { } person
+            ? TypedResults.NoContent()
+            : Problem(404, $"Nobody with the email \"{request.Email}\" has an account here.");
     }
 
     static async Task<Results<NoContent, ProblemHttpResult>> RemoveMember(Guid roomId, Guid userId, ClaimsPrincipal user, NpgsqlDataSource db, IAuditLog audit, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         if (await ModeratedAsync(connection, roomId, user, ct) is { } refused) return refused;
-        var removed = await connection.ExecuteAsync(new CommandDefinition("delete from chat.members where room_id = @RoomId and user_id = @UserId", new { roomId, userId }, cancellationToken: ct));
-        if (removed == 0) return Problem(404, "That person is not in the room.");
+        if (!await RemoveMemberAsync(connection, roomId, userId, ct)) return Problem(404, "That person is not in the room.");
         await audit.RecordAsync(user, "chat.member-removed", $"room {roomId}", new Dictionary<string, string?> { ["member"] = userId.ToString() }, ct: ct);
         return TypedResults.NoContent();
+    }
+
+    public static Task RenameAsync(NpgsqlConnection connection, Guid roomId, string name, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition("update chat.rooms set name = @Name where id = @RoomId", new { roomId, Name = name.Trim() }, cancellationToken: ct));
+
+    public static Task ArchiveAsync(NpgsqlConnection connection, Guid roomId, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition("update chat.rooms set archived_at = coalesce(archived_at, now()) where id = @RoomId", new { roomId }, cancellationToken: ct));
+
+    public static async Task<bool> RemoveMemberAsync(NpgsqlConnection connection, Guid roomId, Guid userId, CancellationToken ct) =>
+        await connection.ExecuteAsync(new CommandDefinition("delete from chat.members where room_id = @RoomId and user_id = @UserId", new { roomId, userId }, cancellationToken: ct)) > 0;
+
+    /// <summary>Adds the person with <paramref name="email"/> (or changes their role), audited; null when nobody has that email.</summary>
+    public static async Task<DirectoryUser?> AddMemberAsync(NpgsqlConnection connection, Guid roomId, string? email, bool moderator, ClaimsPrincipal actor,
+        IUserDirectory directory, IAuditLog audit, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(email) || await directory.FindByEmailAsync(email.Trim(), ct) is not { } person) return null;
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into chat.members (room_id, user_id, role) values (@RoomId, @UserId, @Role)
+            on conflict (room_id, user_id) do update set role = excluded.role
+            """, new { roomId, UserId = person.Id, Role = moderator ? "moderator" : "member" }, cancellationToken: ct));
+        await audit.RecordAsync(actor, "chat.member-added", $"room {roomId}", new Dictionary<string, string?> { ["member"] = person.Email, ["moderator"] = moderator.ToString() }, ct: ct);
+        return person;
     }
 
     /// <summary>Null when the caller moderates the room; else the refusal (404 when they may not even know of it).</summary>

@@ -26,27 +26,22 @@ sealed class IndexModel(NpgsqlDataSource db, IUserDirectory directory, IAuditLog
     public Task<IActionResult> OnPostRenameAsync(Guid roomId, string? name, CancellationToken ct) => ActAsync(roomId, async connection =>
     {
         if (RoomsApi.CheckName(name, options.Value) is { } error) return error;
-        await connection.ExecuteAsync(new CommandDefinition("update chat.rooms set name = @Name where id = @RoomId", new { roomId, Name = name!.Trim() }, cancellationToken: ct));
+        await RoomsApi.RenameAsync(connection, roomId, name!, ct);
         Message = "Renamed.";
         return null;
     }, ct);
 
     public Task<IActionResult> OnPostAddAsync(Guid roomId, string? email, bool moderator, CancellationToken ct) => ActAsync(roomId, async connection =>
     {
-        if (string.IsNullOrWhiteSpace(email) || await directory.FindByEmailAsync(email.Trim(), ct) is not { } person)
+        if (await RoomsApi.AddMemberAsync(connection, roomId, email, moderator, User, directory, audit, ct) is not { } person)
             return $"Nobody with the email \"{email}\" has an account here.";
-        await connection.ExecuteAsync(new CommandDefinition("""
-            insert into chat.members (room_id, user_id, role) values (@RoomId, @UserId, @Role)
-            on conflict (room_id, user_id) do update set role = excluded.role
-            """, new { roomId, UserId = person.Id, Role = moderator ? "moderator" : "member" }, cancellationToken: ct));
-        await audit.RecordAsync(User, "chat.member-added", $"room {roomId}", new Dictionary<string, string?> { ["member"] = person.Email, ["moderator"] = moderator.ToString() }, ct: ct);
         Message = $"{person.DisplayName} is in the room{(moderator ? " as a moderator" : "")}.";
         return null;
     }, ct);
 
     public Task<IActionResult> OnPostRemoveAsync(Guid roomId, Guid userId, CancellationToken ct) => ActAsync(roomId, async connection =>
     {
-        await connection.ExecuteAsync(new CommandDefinition("delete from chat.members where room_id = @RoomId and user_id = @UserId", new { roomId, userId }, cancellationToken: ct));
+        if (!await RoomsApi.RemoveMemberAsync(connection, roomId, userId, ct)) return "That person is not in the room.";
         await audit.RecordAsync(User, "chat.member-removed", $"room {roomId}", new Dictionary<string, string?> { ["member"] = userId.ToString() }, ct: ct);
         Message = "Removed from the room.";
         return null;
@@ -54,7 +49,7 @@ sealed class IndexModel(NpgsqlDataSource db, IUserDirectory directory, IAuditLog
 
     public Task<IActionResult> OnPostArchiveAsync(Guid roomId, CancellationToken ct) => ActAsync(roomId, async connection =>
     {
-        await connection.ExecuteAsync(new CommandDefinition("update chat.rooms set archived_at = coalesce(archived_at, now()) where id = @RoomId", new { roomId }, cancellationToken: ct));
+        await RoomsApi.ArchiveAsync(connection, roomId, ct);
         Message = "Archived: the room is read-only now.";
         return null;
     }, ct);

@@ -43,8 +43,7 @@ sealed class RoomModel(NpgsqlDataSource db, ChatMessages messages, IOptions<Chat
     public async Task<IActionResult> OnPostLeaveAsync(Guid roomId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        await Dapper.SqlMapper.ExecuteAsync(connection, new Dapper.CommandDefinition(
-            "delete from chat.members where room_id = @RoomId and user_id = @UserId", new { roomId, UserId = User.UserId() }, cancellationToken: ct));
+        await RoomsApi.RemoveMemberAsync(connection, roomId, User.UserId(), ct);
         return Redirect("/chat");
     }
 
@@ -60,9 +59,7 @@ sealed class RoomModel(NpgsqlDataSource db, ChatMessages messages, IOptions<Chat
         HasEarlier = page.Count > options.Value.PageSize;
         Messages = HasEarlier ? page.Skip(1).ToList() : page;
         Filters = await ContentFilters.LevelsAsync(connection, User.UserId(), ct);
-        if (before is null)
-            await Dapper.SqlMapper.ExecuteAsync(connection, new Dapper.CommandDefinition(
-                "update chat.members set last_read_at = now() where room_id = @RoomId and user_id = @UserId", new { roomId, UserId = User.UserId() }, cancellationToken: ct));
+        if (before is null) await RoomAccess.MarkReadAsync(connection, roomId, User.UserId(), ct);
         return null;
     }
 }
