@@ -20,12 +20,23 @@ sealed class ChatHub(NpgsqlDataSource db, IConnectionMultiplexer redis, IOptions
 {
     string OnlineKey => redisOptions.Value.KeyPrefix + "chat:online";
 
+    /// <summary>Refuses a caller who is not in the room: they may not learn or signal anything about it.</summary>
+    async Task<NpgsqlConnection> MemberOnlyAsync(Guid roomId)
+    {
+        var connection = await db.OpenConnectionAsync(Context.ConnectionAborted);
+        if (await RoomAccess.GetAsync(connection, roomId, Context.User!.UserId(), Context.ConnectionAborted) is not { IsMember: true })
+        {
+            await connection.DisposeAsync();
+            throw new HubException("You are not in that room.");
+        }
+        return connection;
+    }
+
     /// <summary>Tells the room's other members that the caller is typing.</summary>
     public async Task Typing(Guid roomId)
     {
         var userId = Context.User!.UserId();
-        await using var connection = await db.OpenConnectionAsync(Context.ConnectionAborted);
-        if (await RoomAccess.GetAsync(connection, roomId, userId, Context.ConnectionAborted) is not { IsMember: true, Archived: false }) return;
+        await using var connection = await MemberOnlyAsync(roomId);
         var others = (await RoomAccess.MemberIdsAsync(connection, roomId, Context.ConnectionAborted)).Where(id => id != userId.ToString()).ToList();
         await Clients.Users(others).SendAsync("typing", new { roomId, userId, name = Context.User!.Identity?.Name });
     }
@@ -33,17 +44,16 @@ sealed class ChatHub(NpgsqlDataSource db, IConnectionMultiplexer redis, IOptions
     /// <summary>The members of the room who are online now (any replica); members only.</summary>
     public async Task<IReadOnlyList<Guid>> Online(Guid roomId)
     {
-        await using var connection = await db.OpenConnectionAsync(Context.ConnectionAborted);
-        if (await RoomAccess.GetAsync(connection, roomId, Context.User!.UserId(), Context.ConnectionAborted) is not { IsMember: true }) return [];
+        await using var connection = await MemberOnlyAsync(roomId);
         var members = await RoomAccess.MemberIdsAsync(connection, roomId, Context.ConnectionAborted);
         var counts = await redis.GetDatabase().HashGetAsync(OnlineKey, [.. members.Select(m => (RedisValue)m)]);
         return [.. members.Where((_, i) => counts[i].HasValue && (long)counts[i] > 0).Select(Guid.Parse)];
     }
 
-    /// <summary>Also marks the room read for the caller (unread counts).</summary>
+    /// <summary>Marks the room read for the caller (unread counts).</summary>
     public async Task Read(Guid roomId)
     {
-        await using var connection = await db.OpenConnectionAsync(Context.ConnectionAborted);
+        await using var connection = await MemberOnlyAsync(roomId);
         await RoomAccess.MarkReadAsync(connection, roomId, Context.User!.UserId(), Context.ConnectionAborted);
     }
 

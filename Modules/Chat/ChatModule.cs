@@ -35,6 +35,9 @@ public static class ChatModule
         {
             o.Configuration = ConfigurationOptions.Parse(platform.Value.ConnectionString);
             o.Configuration.AbortOnConnectFail = false;
+            // The backplane library was built for StackExchange.Redis 2 and its RESP2 pub/sub (a connection of its own
+            // for subscriptions); with 3.x's RESP3 default, unsubscribing at shutdown could time out under load.
+            o.Configuration.Protocol = RedisProtocol.Resp2;
             o.Configuration.ChannelPrefix = RedisChannel.Literal(platform.Value.KeyPrefix + "signalr");
         });
 

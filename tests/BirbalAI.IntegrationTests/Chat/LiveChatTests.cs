@@ -4,6 +4,7 @@ using System.Text.Json;
 using BirbalAI.Contracts.Identity;
 using BirbalAI.Testing;
 using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace BirbalAI.IntegrationTests.Chat;
@@ -57,8 +58,9 @@ public sealed class LiveChatTests : TwoReplicas
         await using var eve = await ListenAsync(Second, token);               // a JWT in the header
         await using var eveQuery = await ListenAsync(Second, token, asQuery: true);   // and as ?access_token=, as browsers send it
 
-        Assert.Empty(await eve.Connection.InvokeAsync<List<Guid>>("Online", room, Ct));   // not a member: learns nothing
-        await eve.Connection.InvokeAsync("Typing", room, Ct);                             // not a member: tells nobody
+        // Not a member: learns nothing, signals nothing.
+        Assert.Contains("not in that room", (await Assert.ThrowsAsync<HubException>(() => eve.Connection.InvokeAsync<List<Guid>>("Online", room, Ct))).Message);
+        await Assert.ThrowsAsync<HubException>(() => eve.Connection.InvokeAsync("Typing", room, Ct));
         var open = (await (await ann.PostAsJsonAsync("/api/chat/rooms", new { name = "everyone", isPrivate = false }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
         var eveApi = Second.CreateClient();
         eveApi.DefaultRequestHeaders.Authorization = new("Bearer", token);

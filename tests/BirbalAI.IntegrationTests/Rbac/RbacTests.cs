@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BirbalAI.IntegrationTests.Rbac;
@@ -37,7 +38,35 @@ public sealed class RbacTests(App app) : IClassFixture<App>
         .SelectMany(e => e.Metadata.GetMetadata<PageActionDescriptor>() is not null ? ["GET"]
             : e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"],
             (e, method) => $"{method} /{e.RoutePattern.RawText?.TrimStart('/')}")
+        .Concat(HubMethods.Select(m => $"HUB {m}"))
         .Distinct().Order().ToList();
+
+    /// <summary>The methods clients may invoke on the chat hub (rows "HUB", path = method name).</summary>
+    static IEnumerable<string> HubMethods => typeof(BirbalAI.Chat.ChatHub)
+        .GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.DeclaredOnly)
+        .Where(m => !m.IsSpecialName && m.Name is not ("OnConnectedAsync" or "OnDisconnectedAsync" or "Dispose")).Select(m => m.Name);
+
+    /// <summary>"ok", "denied" (the hub refused it) or "401" (no connection without signing in).</summary>
+    async Task<string> InvokeHubAsync(string? key, string method, Guid room)
+    {
+        var connection = new HubConnectionBuilder().WithUrl(new Uri(app.Server.BaseAddress, "/hubs/chat"), o =>
+        {
+            o.HttpMessageHandlerFactory = _ => app.Server.CreateHandler();
+            o.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
+            if (key is not null) o.Headers["Authorization"] = $"Bearer {key}";
+        }).Build();
+        await using (connection)
+        {
+            try { await connection.StartAsync(TestContext.Current.CancellationToken); }
+            catch (HttpRequestException e) when (e.StatusCode == HttpStatusCode.Unauthorized) { return "401"; }
+            try
+            {
+                await connection.InvokeCoreAsync(method, typeof(object), new object[] { room }, TestContext.Current.CancellationToken);
+                return "ok";
+            }
+            catch (Microsoft.AspNetCore.SignalR.HubException) { return "denied"; }
+        }
+    }
 
     [Fact]
     public void Every_endpoint_has_a_row_and_every_row_an_endpoint()
@@ -70,10 +99,24 @@ public sealed class RbacTests(App app) : IClassFixture<App>
                 values (@message, @room, @moderatorId, 'Moderator', 'hello', '<p>hello</p>', 'approved', 'approve', '{}', '{}', 'en', gen_random_uuid(), 1, 1)
                 """, new { message, room, moderatorId });
 
+        var keys = new Dictionary<string, string?> { ["anonymous"] = null };
+        foreach (var caller in Callers.Skip(1))
+        {
+            var id = (await clients[caller].GetFromJsonAsync<System.Text.Json.JsonElement>("/api/identity/me", TestContext.Current.CancellationToken)).GetProperty("id").GetGuid();
+            (_, keys[caller]) = await app.Services.GetRequiredService<BirbalAI.Identity.Users.UserAdministration>().CreateKeyAsync(null, id, "rbac",
+                caller == RoomModerator ? Roles.Member : caller, TestContext.Current.CancellationToken);
+        }
+
         var failures = new List<string>();
         foreach (var row in Table())
             foreach (var caller in Callers)
             {
+                if (row.Method == "HUB")
+                {
+                    var answer = await InvokeHubAsync(keys[caller], row.Path, room);
+                    if (answer != row.Expected[caller]) failures.Add($"hub {row.Path} as {caller}: expected {row.Expected[caller]}, got {answer}");
+                    continue;
+                }
                 var sample = row.Sample.Replace("{room}", room.ToString()).Replace("{message}", message.ToString());
                 using var request = new HttpRequestMessage(new HttpMethod(row.Method == "*" ? "GET" : row.Method), sample);
                 if (row.Method is "POST" or "PUT") request.Content = JsonContent.Create(new { });
