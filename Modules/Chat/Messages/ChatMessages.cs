@@ -73,7 +73,9 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
         await using var tx = await connection.BeginTransactionAsync(ct);
         var parameters = Columns(text!, verdict);
         parameters.Add("Id", messageId);
-        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(UpdateSql, parameters, tx, cancellationToken: ct));
+        // Only if nobody held, removed or deleted it while it was being moderated.
+        if (await connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition(UpdateSql, parameters, tx, cancellationToken: ct)) is not { } row)
+            return Outcome.Fail(409, "The message changed while you were editing it; reload and try again.");
         if (verdict.Action == ModerationAction.Review) await Outbox.AddAsync(connection, tx, HeldEvent(row, verdict), ct);
         await tx.CommitAsync(ct);
         var view = row.ToView();
@@ -97,7 +99,9 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
         await using var connection = await db.OpenConnectionAsync(ct);
         var current = await FindAsync(connection, messageId, ct);
         if (current is null || current.AuthorId != user.UserId() || current.Status is Removed or Deleted) return Outcome.Fail(404, "No such message of yours.");
-        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(DecideSql, new { Id = messageId, Status = Deleted, By = user.UserId() }, cancellationToken: ct));
+        if (await connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition(DecideSql,
+                new { Id = messageId, Status = Deleted, By = user.UserId(), From = new[] { Approved, Held, Rejected } }, cancellationToken: ct)) is not { } row)
+            return Outcome.Fail(404, "No such message of yours.");
         var view = row.ToView();
         await WithdrawAsync(connection, view, ct);
         return new Outcome(view);
@@ -120,7 +124,10 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
         if (status == Removed && current.Status is not (Held or Approved)) return Outcome.Fail(409, $"This message is {current.Status}: there is nothing to remove.");
 
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(DecideSql, new { Id = messageId, status, By = user.UserId() }, tx, cancellationToken: ct));
+        // Two reviewers at once: the second finds the status changed and is told so, nothing is decided twice.
+        var from = status == Approved ? new[] { Held } : new[] { Held, Approved };
+        if (await connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition(DecideSql, new { Id = messageId, status, By = user.UserId(), From = from }, tx, cancellationToken: ct)) is not { } row)
+            return Outcome.Fail(409, "Someone decided on this message meanwhile.");
         await audit.RecordAsync(user, status == Approved ? "chat.message-released" : "chat.message-removed", $"message {messageId}",
             new Dictionary<string, string?> { ["room"] = room.Name, ["author"] = current.AuthorName, ["was"] = current.Status }, tx, ct);
         await tx.CommitAsync(ct);
@@ -199,12 +206,12 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
     const string UpdateSql = $"""
         update chat.messages set text = @Text, html = @Html, status = @Status, action = @Action, flagged = @Flagged, scores = @Scores::jsonb,
             language = @Language, model_id = @ModelId, model_version = @ModelVersion, policy_version = @PolicyVersion, edited_at = now()
-        where id = @Id
+        where id = @Id and status in ('approved', 'rejected')
         returning {RowColumns}
         """;
 
     const string DecideSql = $"""
-        update chat.messages set status = @Status, decided_at = now(), decided_by = @By where id = @Id
+        update chat.messages set status = @Status, decided_at = now(), decided_by = @By where id = @Id and status = any(@From)
         returning {RowColumns}
         """;
 

@@ -158,6 +158,25 @@ public sealed class ChatTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_reviewers_deciding_at_once_decide_once()
+    {
+        await HoldInsteadOfRejectAsync();
+        Person mod = await PersonAsync(), ann = await PersonAsync();
+        var room = await RoomAsync(mod, isPrivate: false, ann);
+        var held = (await SendAsync(ann, room, StarterModels.Threat)).GetProperty("id").GetGuid();
+
+        var answers = await Task.WhenAll(
+            mod.Client.PostAsync($"/api/chat/messages/{held}/release", null, Ct),
+            mod.Client.PostAsync($"/api/chat/messages/{held}/release", null, Ct));
+
+        Assert.Single(answers, a => a.StatusCode == HttpStatusCode.OK);
+        Assert.Single(answers, a => a.StatusCode == HttpStatusCode.Conflict);
+        await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
+        Assert.Equal(1, await connection.ExecuteScalarAsync<int>(
+            "select count(*) from identity.audit_log where kind = 'chat.message-released' and subject = @Subject", new { Subject = $"message {held}" }));
+    }
+
+    [Fact]
     public async Task Html_and_script_never_come_back_executable()
     {
         Person ann = await PersonAsync(), bob = await PersonAsync();
