@@ -37,7 +37,11 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-install_services() { apt_install postgresql-15 redis-server rabbitmq-server; }
+install_services() {
+  apt_install postgresql-15 redis-server rabbitmq-server
+  # npm fetches the front-end libraries at build time (BirbalAI.Web/package.json).
+  command -v npm > /dev/null || apt_install npm
+}
 
 # ---------------- PostgreSQL ----------------
 pg_start() {
