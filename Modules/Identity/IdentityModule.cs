@@ -133,10 +133,7 @@ public static class IdentityModule
             // Every /api, /v1 and gRPC request counts against its key, else its user, else its address.
             o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
-                var path = context.Request.Path;
-                if (!path.StartsWithSegments("/api") && !path.StartsWithSegments("/v1")
-                    && context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) != true)
-                    return RateLimitPartition.GetNoLimiter("pages");
+                if (!RequestKinds.IsApi(context) && !RequestKinds.IsGrpc(context)) return RateLimitPartition.GetNoLimiter("pages");
                 var client = context.User.FindFirst(Users.Users.KeyIdClaim)?.Value is { } key ? "key:" + key
                     : context.User.UserIdOrNull() is { } user ? "user:" + user
                     : "ip:" + context.Connection.RemoteIpAddress;
@@ -168,10 +165,8 @@ public static class IdentityModule
 
     static Task RedirectOrStatus(RedirectContext<CookieAuthenticationOptions> context, int status)
     {
-        var path = context.Request.Path;
-        // API, hub and gRPC clients get a status (gRPC turns 401 into Unauthenticated); only pages redirect.
-        if (path.StartsWithSegments("/api") || path.StartsWithSegments("/v1") || path.StartsWithSegments("/hubs")
-            || context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
+        // Programs (API, hub and gRPC clients) get a status (gRPC turns 401 into Unauthenticated); only pages redirect.
+        if (RequestKinds.IsProgram(context.HttpContext))
         {
             context.Response.StatusCode = status;
             return Task.CompletedTask;

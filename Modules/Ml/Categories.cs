@@ -1,11 +1,7 @@
 namespace BirbalAI.Ml;
 
-/// <summary>The default taxonomy: OpenAI's moderation categories, so /v1/moderations is a drop-in replacement.</summary>
+/// <summary>The categories models are trained on by default (the contract's taxonomy, which other modules see too).</summary>
 static class Categories
 {
-    public static readonly IReadOnlyList<string> Default =
-    [
-        "harassment", "harassment/threatening", "hate", "hate/threatening", "illicit", "illicit/violent",
-        "self-harm", "self-harm/intent", "self-harm/instructions", "sexual", "sexual/minors", "violence", "violence/graphic",
-    ];
+    public static IReadOnlyList<string> Default => Contracts.Ml.ModerationCategories.Default;
 }

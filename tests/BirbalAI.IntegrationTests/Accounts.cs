@@ -45,6 +45,16 @@ public static class Accounts
         return client;
     }
 
+    /// <summary>A new <paramref name="role"/> user with an API key: a client calling the API with it, and who they are.</summary>
+    public static async Task<(HttpClient Api, string Key, Guid Id, string Email)> PersonAsync(App app, string role)
+    {
+        var (id, email) = await CreateAsync(app, role);
+        var (_, key) = await app.Services.GetRequiredService<UserAdministration>().CreateKeyAsync(null, id, "test key", role, CancellationToken.None);
+        var client = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return (client, key, id, email);
+    }
+
     /// <summary>A client calling the API with a new key of a new <paramref name="role"/> user, capped at <paramref name="cap"/>.</summary>
     public static async Task<(HttpClient Client, string Key, Guid UserId)> WithApiKeyAsync(App app, string role, string? cap = null)
     {

@@ -14,6 +14,18 @@ public static class StarterModels
     /// <summary>Registers the starter model as v1 production when <paramref name="app"/> starts.</summary>
     public static App WithStarterModel(this App app) => (App)app.With("Ml:StarterModelDirectory", Directory);
 
+    /// <summary>
+    /// Saves a policy that holds from 0.5 and never rejects: the starter model is sure of its verdicts (scores of 1),
+    /// so tests that need a held message turn its rejections into reviews.
+    /// </summary>
+    public static async Task HoldNeverRejectAsync(App app)
+    {
+        var (admin, _, _) = await Accounts.WithApiKeyAsync(app, BirbalAI.Contracts.Identity.Roles.Admin);
+        var thresholds = BirbalAI.Ml.Categories.Default.ToDictionary(c => c, _ => new { review = 0.5f, reject = 1f });
+        var response = await System.Net.Http.Json.HttpClientJsonExtensions.PutAsJsonAsync(admin, "/api/ml/policy", new { thresholds });
+        response.EnsureSuccessStatusCode();
+    }
+
     // Texts the starter model is sure about (trained on their kind): one clean, one it rejects.
     public const string Clean = "Thanks for the help with the garden today, see you at the market on Saturday";
     public const string Threat = "I will find where you live and I will kill you";

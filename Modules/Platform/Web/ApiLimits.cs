@@ -25,7 +25,7 @@ public static class RateLimits
         var retryAfter = context.Lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var wait)
             ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 60;
         http.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-        if (http.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
+        if (RequestKinds.IsGrpc(http))
         {
             // A trailers-only gRPC answer: RESOURCE_EXHAUSTED, which gRPC clients understand (an HTTP 429 they would call UNAVAILABLE).
             http.Response.StatusCode = StatusCodes.Status200OK;

@@ -12,20 +12,18 @@ sealed class ErrorHandlingStartupFilter : IStartupFilter
 {
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {
-        app.UseWhen(IsApi, api =>
+        app.UseWhen(RequestKinds.IsApi, api =>
         {
             api.UseExceptionHandler();
             api.UseStatusCodePages();
             api.Use(RateLimits.LimitBodyAsync);
         });
-        app.UseWhen(c => !IsApi(c), pages =>
+        // gRPC answers with its own status codes: no error page re-executed into a gRPC response.
+        app.UseWhen(c => !RequestKinds.IsApi(c) && !RequestKinds.IsGrpc(c), pages =>
         {
             pages.UseExceptionHandler("/Error");
             pages.UseStatusCodePagesWithReExecute("/Error", "?code={0}");
         });
         next(app);
     };
-
-    static bool IsApi(HttpContext context) =>
-        context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/v1");
 }

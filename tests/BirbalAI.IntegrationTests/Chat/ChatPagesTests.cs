@@ -23,19 +23,14 @@ public sealed class ChatPagesTests : IAsyncLifetime
 
     async Task<(HttpClient Page, HttpClient Api, string Email)> MemberAsync()
     {
-        var (id, email) = await Accounts.CreateAsync(app, Roles.Member);
-        var page = await Accounts.SignInAsync(app, email);
-        var (_, key) = await Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<BirbalAI.Identity.Users.UserAdministration>(app.Services).CreateKeyAsync(null, id, "test", Roles.Member, Ct);
-        var api = app.CreateClient();
-        api.DefaultRequestHeaders.Authorization = new("Bearer", key);
-        return (page, api, email);
+        var (api, _, _, email) = await Accounts.PersonAsync(app, Roles.Member);
+        return (await Accounts.SignInAsync(app, email), api, email);
     }
 
     [Fact]
     public async Task Another_members_held_message_is_not_on_my_page_and_mine_is_marked_pending_review()
     {
-        var (admin, _, _) = await Accounts.WithApiKeyAsync(app, Roles.Admin);
-        await admin.PutAsJsonAsync("/api/ml/policy", new { thresholds = BirbalAI.Ml.Categories.Default.ToDictionary(c => c, _ => new { review = 0.5f, reject = 1f }) }, Ct);
+        await StarterModels.HoldNeverRejectAsync(app);
         var ann = await MemberAsync();
         var bob = await MemberAsync();
         var room = (await (await ann.Api.PostAsJsonAsync("/api/chat/rooms", new { name = "porch", isPrivate = false }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();

@@ -28,10 +28,8 @@ public sealed class ChatTests : IAsyncLifetime
 
     async Task<Person> PersonAsync(string role = Roles.Member)
     {
-        var (client, _, id) = await Accounts.WithApiKeyAsync(app, role);
-        var email = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnection()
-            .ExecuteScalarAsync<string>("select email from identity.users where id = @id", new { id });
-        return new Person(client, id, email!);
+        var (client, _, id, email) = await Accounts.PersonAsync(app, role);
+        return new Person(client, id, email);
     }
 
     /// <summary>A room made by <paramref name="owner"/> (its moderator) with <paramref name="others"/> in it.</summary>
@@ -55,12 +53,7 @@ public sealed class ChatTests : IAsyncLifetime
     static async Task<List<JsonElement>> HistoryAsync(Person who, Guid room) =>
         (await who.Client.GetFromJsonAsync<JsonElement>($"/api/chat/rooms/{room}/messages", Ct)).EnumerateArray().ToList();
 
-    async Task HoldInsteadOfRejectAsync()
-    {
-        var (admin, _, _) = await Accounts.WithApiKeyAsync(app, Roles.Admin);
-        var thresholds = BirbalAI.Ml.Categories.Default.ToDictionary(c => c, _ => new { review = 0.5f, reject = 1f });
-        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("/api/ml/policy", new { thresholds }, Ct)).StatusCode);
-    }
+    Task HoldInsteadOfRejectAsync() => StarterModels.HoldNeverRejectAsync(app);
 
     [Fact]
     public async Task A_clean_message_reaches_the_room_and_a_held_one_only_its_author_with_the_event_in_the_outbox()

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using BirbalAI.Contracts.Identity;
 using BirbalAI.Testing;
-using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 
@@ -32,13 +31,7 @@ public sealed class LiveChatTests : TwoReplicas
     /// <summary>A non-browser client of <paramref name="app"/>'s hub, authenticated with an API key or a JWT.</summary>
     static async Task<Listener> ListenAsync(App app, string key, bool asQuery = false)
     {
-        var connection = new HubConnectionBuilder().WithUrl(new Uri(app.Server.BaseAddress, "/hubs/chat"), o =>
-        {
-            o.HttpMessageHandlerFactory = _ => app.Server.CreateHandler();
-            o.Transports = HttpTransportType.LongPolling;
-            if (asQuery) o.AccessTokenProvider = () => Task.FromResult<string?>(key);
-            else o.Headers["Authorization"] = $"Bearer {key}";
-        }).Build();
+        var connection = ChatHubs.Connect(app, key, asQuery);
         var listener = new Listener(connection);
         connection.On<JsonElement>("message", m => listener.Messages.Enqueue(m));
         connection.On<JsonElement>("typing", t => listener.Typing.Enqueue(t));
@@ -77,9 +70,7 @@ public sealed class LiveChatTests : TwoReplicas
     [Fact]
     public async Task A_message_sent_through_one_replica_reaches_a_client_of_the_other_and_a_held_one_only_its_author_until_released()
     {
-        var (admin, _, _) = await Accounts.WithApiKeyAsync(First, Roles.Admin);
-        var thresholds = BirbalAI.Ml.Categories.Default.ToDictionary(c => c, _ => new { review = 0.5f, reject = 1f });
-        await admin.PutAsJsonAsync("/api/ml/policy", new { thresholds }, Ct);
+        await StarterModels.HoldNeverRejectAsync(First);
         var (ann, annKey, _) = await Accounts.WithApiKeyAsync(First, Roles.Member);
         var (_, bobKey, bobId) = await Accounts.WithApiKeyAsync(First, Roles.Member);
         var room = (await (await ann.PostAsJsonAsync("/api/chat/rooms", new { name = "live", isPrivate = false }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();

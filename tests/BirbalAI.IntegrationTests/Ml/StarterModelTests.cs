@@ -17,7 +17,7 @@ public sealed class StarterModelTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         // The cache `make test` fills; trained here when it is empty.
-        directory = StarterModel.Ensure(Path.Combine(AppProcess.RepoRoot, ".local", "models"), new LanguageDetection(), TestContext.Current.CancellationToken);
+        directory = StarterModels.Directory;
         await app.InitializeAsync();
         app.With("Ml:StarterModelDirectory", directory);
     }

@@ -49,12 +49,7 @@ public sealed class RbacTests(App app) : IClassFixture<App>
     /// <summary>"ok", "denied" (the hub refused it) or "401" (no connection without signing in).</summary>
     async Task<string> InvokeHubAsync(string? key, string method, Guid room)
     {
-        var connection = new HubConnectionBuilder().WithUrl(new Uri(app.Server.BaseAddress, "/hubs/chat"), o =>
-        {
-            o.HttpMessageHandlerFactory = _ => app.Server.CreateHandler();
-            o.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.LongPolling;
-            if (key is not null) o.Headers["Authorization"] = $"Bearer {key}";
-        }).Build();
+        var connection = Chat.ChatHubs.Connect(app, key);
         await using (connection)
         {
             try { await connection.StartAsync(TestContext.Current.CancellationToken); }

@@ -1,3 +1,4 @@
+using BirbalAI.Platform.Web;
 using BirbalAI.Contracts.Identity;
 using BirbalAI.Identity.Users;
 using Microsoft.AspNetCore.Http;

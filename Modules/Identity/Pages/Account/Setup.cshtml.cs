@@ -1,3 +1,4 @@
+using BirbalAI.Platform.Web;
 using BirbalAI.Identity.Users;
 using Dapper;
 using Microsoft.AspNetCore.Authorization;

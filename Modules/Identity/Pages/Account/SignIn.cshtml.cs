@@ -1,3 +1,4 @@
+using BirbalAI.Platform.Web;
 using System.Globalization;
 using BirbalAI.Identity.SignIn;
 using Dapper;

@@ -1,6 +1,8 @@
+using BirbalAI.Platform.Web;
 using System.Globalization;
 using BirbalAI.Chat.Filters;
 using BirbalAI.Contracts.Identity;
+using BirbalAI.Contracts.Ml;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -14,11 +16,7 @@ namespace BirbalAI.Chat.Pages.Chat.Filters;
 sealed class IndexModel(NpgsqlDataSource db) : PageModel
 {
     /// <summary>The categories offered (the default taxonomy; the API accepts any category name).</summary>
-    public static readonly string[] Categories =
-    [
-        "harassment", "harassment/threatening", "hate", "hate/threatening", "illicit", "illicit/violent",
-        "self-harm", "self-harm/intent", "self-harm/instructions", "sexual", "sexual/minors", "violence", "violence/graphic",
-    ];
+    public static IReadOnlyList<string> Categories => ModerationCategories.Default;
 
     public IReadOnlyDictionary<string, float> Levels { get; private set; } = new Dictionary<string, float>();
     public string? Message { get; private set; }
@@ -39,8 +37,7 @@ sealed class IndexModel(NpgsqlDataSource db) : PageModel
             if (text.Length == 0) continue;
             if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var level) || level is < 0 or > 1)
             {
-                ModelState.AddModelError("", $"{category}: a level is a number from 0 to 1, or empty for no filter.");
-                Response.StatusCode = StatusCodes.Status400BadRequest;
+                this.Refuse($"{category}: a level is a number from 0 to 1, or empty for no filter.", StatusCodes.Status400BadRequest);
                 Levels = levels;
                 return;
             }

@@ -1,3 +1,4 @@
+using BirbalAI.Platform.Web;
 using BirbalAI.Chat.Rooms;
 using BirbalAI.Contracts.Identity;
 using Dapper;
@@ -61,8 +62,7 @@ sealed class IndexModel(NpgsqlDataSource db, IUserDirectory directory, IAuditLog
         await using (var connection = await db.OpenConnectionAsync(ct))
             if (await act(connection) is { } error)
             {
-                ModelState.AddModelError("", error);
-                Response.StatusCode = StatusCodes.Status400BadRequest;
+                this.Refuse(error, StatusCodes.Status400BadRequest);
             }
         await LoadAsync(roomId, ct);
         return Page();

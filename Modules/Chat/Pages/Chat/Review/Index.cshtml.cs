@@ -1,3 +1,4 @@
+using BirbalAI.Platform.Web;
 using BirbalAI.Chat.Messages;
 using BirbalAI.Contracts.Identity;
 using Microsoft.AspNetCore.Authorization;
@@ -25,8 +26,7 @@ sealed class IndexModel(NpgsqlDataSource db, ChatMessages messages) : PageModel
         var outcome = await decision;
         if (outcome.Message is null)
         {
-            ModelState.AddModelError("", outcome.Error!);
-            Response.StatusCode = outcome.Status;
+            this.Refuse(outcome.Error!, outcome.Status);
         }
         else Message = done;
         await LoadAsync(ct);

@@ -1,3 +1,4 @@
+using BirbalAI.Platform.Web;
 using BirbalAI.Chat.Rooms;
 using BirbalAI.Contracts.Identity;
 using Microsoft.AspNetCore.Authorization;
@@ -28,8 +29,7 @@ sealed class IndexModel(NpgsqlDataSource db, IOptions<ChatOptions> options) : Pa
         await using var connection = await db.OpenConnectionAsync(ct);
         if (RoomsApi.CheckName(Name, options.Value) is { } error)
         {
-            ModelState.AddModelError("", error);
-            Response.StatusCode = StatusCodes.Status400BadRequest;
+            this.Refuse(error, StatusCodes.Status400BadRequest);
             Rooms = await RoomsApi.ListAsync(connection, User.UserId(), ct);
             return Page();
         }
@@ -42,8 +42,7 @@ sealed class IndexModel(NpgsqlDataSource db, IOptions<ChatOptions> options) : Pa
         await using var connection = await db.OpenConnectionAsync(ct);
         if (await RoomsApi.JoinAsync(connection, roomId, User, ct) is { } refused)
         {
-            ModelState.AddModelError("", refused.ProblemDetails.Detail ?? "You cannot join that room.");
-            Response.StatusCode = refused.StatusCode;
+            this.Refuse(refused.ProblemDetails.Detail ?? "You cannot join that room.", refused.StatusCode);
             Rooms = await RoomsApi.ListAsync(connection, User.UserId(), ct);
             return Page();
         }

@@ -1,3 +1,4 @@
+using BirbalAI.Platform.Web;
 using System.Text.Json;
 using BirbalAI.Chat.Filters;
 using BirbalAI.Chat.Messages;
@@ -35,8 +36,7 @@ sealed class RoomModel(NpgsqlDataSource db, ChatMessages messages, IOptions<Chat
         var outcome = await messages.PostAsync(User, roomId, Text, ct);
         if (outcome.Message is not null) return Redirect($"/chat/rooms/{roomId}");
         if (await LoadAsync(roomId, null, ct) is { } refused) return refused;
-        ModelState.AddModelError("", outcome.Error!);
-        Response.StatusCode = outcome.Status;
+        this.Refuse(outcome.Error!, outcome.Status);
         return Page();
     }
 

@@ -1,3 +1,4 @@
+using BirbalAI.Platform.Web;
 using BirbalAI.Contracts.Identity;
 using BirbalAI.Ml.Policy;
 using BirbalAI.Ml.Serving;
@@ -38,7 +39,7 @@ sealed class IndexModel(PolicyStore store, ModelCatalog catalog) : PageModel
         if (!ModelState.IsValid)
         {
             await LoadAsync(ct);
-            Refuse("Every threshold must be a number from 0 to 1.");
+            this.Refuse("Every threshold must be a number from 0 to 1.");
             return;
         }
         var thresholds = new Dictionary<string, Thresholds>();
@@ -54,7 +55,7 @@ sealed class IndexModel(PolicyStore store, ModelCatalog catalog) : PageModel
                 ModelState.Clear();
                 break;
             case PolicyStore.Conflict conflict:
-                Refuse($"Someone saved version {conflict.CurrentVersion} while you were editing. Your values are still below; reload to see theirs.", StatusCodes.Status409Conflict);
+                this.Refuse($"Someone saved version {conflict.CurrentVersion} while you were editing. Your values are still below; reload to see theirs.", StatusCodes.Status409Conflict);
                 break;
             case PolicyStore.Invalid invalid:
                 foreach (var error in invalid.Errors) ModelState.AddModelError("", error);
@@ -63,11 +64,6 @@ sealed class IndexModel(PolicyStore store, ModelCatalog catalog) : PageModel
         }
     }
 
-    void Refuse(string message, int status = StatusCodes.Status400BadRequest)
-    {
-        ModelState.AddModelError("", message);
-        Response.StatusCode = status;
-    }
 
     async Task LoadAsync(CancellationToken ct)
     {

@@ -1,3 +1,4 @@
+using BirbalAI.Platform.Web;
 using System.ComponentModel.DataAnnotations;
 using BirbalAI.Contracts.Identity;
 using BirbalAI.Contracts.Ml;
@@ -35,22 +36,17 @@ sealed class IndexModel(IModerator moderator, ModelRegistry registry, IOptions<M
         }
         if (RequestBody.CheckLimits([Text!], limits.Value, "text") is { } tooLong)
         {
-            Refuse(tooLong.Message);
+            this.Refuse(tooLong.Message);
             return;
         }
         var (version, unknown) = await RequestBody.ResolveModelAsync(Model, registry, openAiNames: false, ct);
         if (unknown is not null)
         {
-            Refuse(unknown.Message);
+            this.Refuse(unknown.Message);
             return;
         }
         try { Verdict = (await moderator.ModerateAsync([Text!], version, ct))[0]; }
-        catch (Exception e) when (RequestBody.FromException(e) is { } known) { Refuse(known.Message, known.Status); }
+        catch (Exception e) when (RequestBody.FromException(e) is { } known) { this.Refuse(known.Message, known.Status); }
     }
 
-    void Refuse(string message, int status = StatusCodes.Status400BadRequest)
-    {
-        ModelState.AddModelError("", message);
-        Response.StatusCode = status;
-    }
 }

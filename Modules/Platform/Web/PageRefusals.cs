@@ -1,9 +1,10 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
-namespace BirbalAI.Identity.Pages;
+namespace BirbalAI.Platform.Web;
 
-static class PageRefusals
+/// <summary>How every module's pages refuse bad input: the message in the page's alert, the status, the typed values kept.</summary>
+public static class PageRefusals
 {
     /// <summary>Shows <paramref name="message"/> in the page's alert and answers with <paramref name="status"/>; what was typed stays in the form.</summary>
     public static void Refuse(this PageModel page, string message, int status = StatusCodes.Status400BadRequest)
