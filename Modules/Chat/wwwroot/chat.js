@@ -149,12 +149,18 @@
   form.addEventListener("submit", async e => {
     e.preventDefault();
     error.textContent = "";
-    const response = await fetch(`/api/chat/rooms/${roomId}/messages`, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ text: text.value }),
-    });
-    const body = await response.json();
-    if (!response.ok) { error.textContent = body.detail ?? "The message was not sent."; return; }
-    upsert(body);
+    // Cleared at once, so what is typed while this one is moderated is not wiped when its answer comes back.
+    const sent = text.value;
     text.value = "";
+    const response = await fetch(`/api/chat/rooms/${roomId}/messages`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ text: sent }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      error.textContent = body.detail ?? "The message was not sent.";
+      if (!text.value) text.value = sent;   // nothing lost
+      return;
+    }
+    upsert(body);
   });
 })();
