@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using BirbalAI.Contracts.Identity;
 using BirbalAI.Contracts.Ml;
 using BirbalAI.Ml.Moderation;
@@ -40,6 +41,9 @@ public static class MlModule
         services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, OpenAiErrors>());
         // Unknown services and methods fall through to the 404 fallback instead of gRPC catch-all endpoints.
         services.AddGrpc(o => o.IgnoreUnknownServices = true);
+        // A gRPC message is a request body: the same limit as REST (ResourceExhausted above it).
+        services.AddOptions<global::Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<IOptions<ModerationLimits>>((o, limits) =>
+            o.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, limits.Value.MaxRequestBytes));
         services.AddAdminLink("Models", "/admin/ml/models", Policies.Admin, order: 300);
         services.AddAdminLink("Policy", "/admin/ml/policy", Policies.Admin, order: 310);
         services.AddAdminLink("Try it", "/admin/ml/try", Policies.Annotator, order: 320);

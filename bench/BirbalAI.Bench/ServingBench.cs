@@ -41,7 +41,7 @@ static class ServingBench
             Console.WriteLine($"{gc} GC: " + string.Join(", ", figures.Select(f => $"{f.Key} {f.Value}")));
         }
         // The app ships with workstation GC (BirbalAI.Web.csproj); its figures are the headline ones.
-        foreach (var key in new[] { "http_rps", "http_p50_ms", "http_p99_ms", "rss_mib_idle", "healthz_p99_ms" })
+        foreach (var key in new[] { "http_rps", "http_p50_ms", "http_p99_ms", "rss_mib_idle", "healthz_p99_ms", "adversarial_peak_mib" })
             if (results.TryGetValue($"{key}_workstation_gc", out var value)) results[key] = value;
         results["http_offered_rps"] = Rate;
 
@@ -112,8 +112,10 @@ static class ServingBench
             var moderations = await OpenLoopAsync(i => Post(http, bodies[i % bodies.Length]));
             var healthz = await OpenLoopAsync(_ => http.GetAsync("/healthz"));
             if (moderations.Failed > 0) throw new InvalidOperationException($"{moderations.Failed} requests failed");
+            var adversarial = await AdversarialPeakMiBAsync(http, app.Id);
             return new Dictionary<string, object>
             {
+                ["adversarial_peak_mib"] = Math.Round(adversarial, 1),
                 ["http_rps"] = Math.Round(moderations.Rps, 1),
                 ["http_p50_ms"] = Math.Round(moderations.P50, 2),
                 ["http_p99_ms"] = Math.Round(moderations.P99, 2),
@@ -131,6 +133,37 @@ static class ServingBench
             await using var drop = new NpgsqlCommand($"drop database if exists {name} with (force)", admin);
             await drop.ExecuteNonQueryAsync();
         }
+    }
+
+    /// <summary>
+    /// Peak memory growth (VmHWM after a reset, less VmRSS before) while the app answers the security review's
+    /// adversarial requests: one 20,000 × U+FDFA text with 15 short ones (the refusal must name the limit), four
+    /// such 7-text requests at once, and four concurrent requests of the largest ordinary texts the limits accept
+    /// (25 × 20,000 characters of varied words, 500 KB each), which must be scored.
+    /// </summary>
+    static async Task<double> AdversarialPeakMiBAsync(HttpClient http, int pid)
+    {
+        GC.Collect();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var before = RssMiB(pid);
+        File.WriteAllText($"/proc/{pid}/clear_refs", "5");   // resets VmHWM to the current RSS
+        string[] review = [new string('\uFDFA', 20_000), .. Enumerable.Range(0, 15).Select(i => $"short text {i}")];
+        string[] seven = [.. Enumerable.Range(0, 7).Select(_ => new string('\uFDFA', 2_850))];
+        var random = new Random(5);
+        string Words() { var sb = new StringBuilder(); while (sb.Length < 19_990) sb.Append(string.Concat(Enumerable.Range(0, random.Next(2, 11)).Select(_ => (char)('a' + random.Next(26))))).Append(' '); return sb.ToString()[..19_990]; }
+        string[] largest = [.. Enumerable.Range(0, 25).Select(_ => Words())];
+
+        async Task<int> Check(string[] texts) => (int)(await http.PostAsync("/api/moderation/check",
+            new StringContent(JsonSerializer.Serialize(new { texts }), Encoding.UTF8, "application/json"))).StatusCode;
+        var first = await Check(review);
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Check(seven)));
+        var accepted = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Check(largest)));
+        if (first != 400 || concurrent.Any(c => c != 400)) throw new InvalidOperationException($"the expanding requests were answered {first}, {string.Join(",", concurrent)}, not 400");
+        if (accepted.Any(c => c != 200)) throw new InvalidOperationException($"the largest accepted requests were answered {string.Join(",", accepted)}");
+        var peak = File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
+            .Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024).Single();
+        Console.WriteLine($"adversarial requests: RSS {before:0} MiB before, peak {peak:0} MiB");
+        return peak - before;
     }
 
     static Task<HttpResponseMessage> Post(HttpClient http, string body) =>

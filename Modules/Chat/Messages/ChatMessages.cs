@@ -47,7 +47,8 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
         if (!room.IsMember) return Outcome.Fail(403, "Join the room to write in it.");
         if (room.Archived) return Outcome.Fail(409, "The room is archived: it is read-only.");
 
-        if (await ModerateAsync(text!, ct) is not { } verdict) return Unavailable;   // outside the transaction
+        var (verdict, refused) = await ModerateAsync(text!, ct);   // outside the transaction
+        if (verdict is null) return refused!;
         var id = Guid.CreateVersion7();
         await using var tx = await connection.BeginTransactionAsync(ct);
         var parameters = Columns(text!, verdict);
@@ -69,7 +70,8 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
         if (current is null || current.AuthorId != user.UserId() || current.Status is Removed or Deleted) return Outcome.Fail(404, "No such message of yours.");
         if (current.Status == Held) return Outcome.Fail(409, "The message is waiting for review; it cannot be edited until then.");
 
-        if (await ModerateAsync(text!, ct) is not { } verdict) return Unavailable;
+        var (verdict, refused) = await ModerateAsync(text!, ct);
+        if (verdict is null) return refused!;
         await using var tx = await connection.BeginTransactionAsync(ct);
         var parameters = Columns(text!, verdict);
         parameters.Add("Id", messageId);
@@ -86,11 +88,12 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
 
     static readonly Outcome Unavailable = Outcome.Fail(503, "Messages cannot be checked right now (no moderation model is in production); nothing was sent. Try again later.");
 
-    /// <summary>The verdict, or null when there is no model to judge with: then nothing is stored or shown.</summary>
-    async Task<ModerationVerdict?> ModerateAsync(string text, CancellationToken ct)
+    /// <summary>The verdict, or why there is none (no model to judge with, a text that grows too large to check): then nothing is stored or shown.</summary>
+    async Task<(ModerationVerdict? Verdict, Outcome? Refused)> ModerateAsync(string text, CancellationToken ct)
     {
-        try { return await moderator.ModerateAsync(text, ct); }
-        catch (NoProductionModelException) { return null; }
+        try { return (await moderator.ModerateAsync(text, ct), null); }
+        catch (NoProductionModelException) { return (null, Unavailable); }
+        catch (TextTooLargeException e) { return (null, Outcome.Fail(400, $"The message cannot be checked: it {e.Detail}. Nothing was sent.")); }
     }
 
     /// <summary>The author deletes their message: gone for everyone.</summary>

@@ -68,3 +68,15 @@ public sealed class UnknownModelVersionException(Guid version) : Exception($"No 
 {
     public Guid Version { get; } = version;
 }
+
+/// <summary>
+/// A text grows past what the moderator scores once normalised (characters or features, both configured): it is
+/// refused as a whole, never scored in part. <see cref="Index"/> is its position among the texts of the call.
+/// </summary>
+public sealed class TextTooLargeException(int index, string detail) : Exception($"Input {index} {detail}")
+{
+    public int Index { get; } = index;
+
+    /// <summary>What is too large, without the position: "has 72000 characters once normalised; the limit is …".</summary>
+    public string Detail { get; } = detail;
+}

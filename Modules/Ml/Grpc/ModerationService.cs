@@ -4,7 +4,9 @@ using BirbalAI.Ml.Moderation;
 using BirbalAI.Ml.Registry;
 using BirbalAI.Ml.Serving;
 using Grpc.Core;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +16,8 @@ namespace BirbalAI.Ml.Grpc;
 /// gRPC <c>birbal.moderation.v1.Moderation</c>: the same moderation as REST, with the same limits; errors as
 /// status codes (InvalidArgument, NotFound, Unavailable, Unauthenticated).
 /// </summary>
-sealed class ModerationService(IModerator moderator, ModelRegistry registry, IOptions<ModerationLimits> limits) : Moderation.ModerationBase
+sealed class ModerationService(IModerator moderator, ModelRegistry registry, IOptions<ModerationLimits> limits,
+    IOptions<RateLimiterOptions> rateLimits) : Moderation.ModerationBase
 {
     public static void Map(IEndpointRouteBuilder app) => app.MapGrpcService<ModerationService>().RequireAuthorization(Policies.Member);
 
@@ -22,8 +25,23 @@ sealed class ModerationService(IModerator moderator, ModelRegistry registry, IOp
 
     public override async Task CheckStream(IAsyncStreamReader<CheckRequest> requests, IServerStreamWriter<CheckResponse> responses, ServerCallContext context)
     {
+        // The call took one permit of the API rate limit, its first message uses it; every further message is a
+        // request of its own and takes one more, or one call could carry any number of requests.
+        var first = true;
         await foreach (var request in requests.ReadAllAsync(context.CancellationToken))
+        {
+            if (!first && rateLimits.Value.GlobalLimiter is { } limiter)
+            {
+                using var lease = await limiter.AcquireAsync(context.GetHttpContext(), 1, context.CancellationToken);
+                if (!lease.IsAcquired)
+                {
+                    var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 60;
+                    throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Too many requests: try again in {wait} s."));
+                }
+            }
+            first = false;
             await responses.WriteAsync(await CheckAsync(request, context.CancellationToken), context.CancellationToken);
+        }
     }
 
     async Task<CheckResponse> CheckAsync(CheckRequest request, CancellationToken ct)

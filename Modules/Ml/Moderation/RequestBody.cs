@@ -78,6 +78,7 @@ static class RequestBody
     {
         NoProductionModelException => new Failure(503, "No production model is registered yet; an admin registers and promotes one."),
         UnknownModelVersionException u => new Failure(404, $"No model version {u.Version}.", "model"),
+        TextTooLargeException t => new Failure(400, t.Message),
         _ => null,
     };
 }

@@ -33,24 +33,45 @@ sealed class OnnxScorer : IDisposable
 
     public const int BatchSize = 256;
 
+    /// <summary>The token budget of a call when the caller gives none (offline scoring; the service sets its own).</summary>
+    public const int DefaultBatchFeatures = 262_144;
+
     /// <summary>Per-text, per-category scores.</summary>
     public float[][] Score(IReadOnlyList<string> texts) =>
         ScoreAll(texts.Select(t => featurizer.Featurize(TextNormalizer.Normalize(t))).ToArray());
 
-    /// <summary>Scores featurised texts in length-sorted batches of <see cref="BatchSize"/>; results in input order.</summary>
-    public float[][] ScoreAll(IReadOnlyList<int[]> features)
+    /// <summary>
+    /// Scores featurised texts in length-sorted calls of at most <see cref="BatchSize"/> texts whose padded size
+    /// (texts × longest) stays within <paramref name="maxBatchFeatures"/>: a call is padded to its longest text, so
+    /// sorting saves most padding and the budget bounds each call's memory whatever the mix (a text over the
+    /// budget runs alone). Results in input order.
+    /// </summary>
+    public float[][] ScoreAll(IReadOnlyList<int[]> features, int maxBatchFeatures = DefaultBatchFeatures)
     {
         if (features.Count == 0) return [];
         if (features.Count == 1) return ScoreFeatures(features);
-        // Texts of similar length share a batch: a batch is padded to its longest text, so this saves most padding.
         var order = Enumerable.Range(0, features.Count).OrderBy(i => features[i].Length).ToArray();
         var scores = new float[features.Count][];
-        foreach (var chunk in order.Chunk(BatchSize))
+        foreach (var (start, count) in Batches(order.Select(i => features[i].Length).ToArray(), BatchSize, maxBatchFeatures))
         {
+            var chunk = order.AsSpan(start, count).ToArray();
             var batch = ScoreFeatures(chunk.Select(i => features[i]).ToList());
             for (var k = 0; k < chunk.Length; k++) scores[chunk[k]] = batch[k];
         }
         return scores;
+    }
+
+    /// <summary>Cuts ascending <paramref name="lengths"/> into runs of at most <paramref name="maxTexts"/> whose count × last length fits the budget.</summary>
+    internal static IEnumerable<(int Start, int Count)> Batches(int[] lengths, int maxTexts, long maxBatchFeatures)
+    {
+        var start = 0;
+        while (start < lengths.Length)
+        {
+            var count = 1;
+            while (start + count < lengths.Length && count < maxTexts && (long)(count + 1) * lengths[start + count] <= maxBatchFeatures) count++;
+            yield return (start, count);
+            start += count;
+        }
     }
 
     /// <summary>One ONNX Runtime call for these featurised texts (OrtValues over our own arrays: no copies).</summary>

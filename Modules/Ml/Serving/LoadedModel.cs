@@ -54,7 +54,7 @@ sealed class LoadedModel
     public Featurizer Featurizer { get; }
     public IReadOnlyList<string> Categories => Version.Categories;
 
-    public float[][] Score(IReadOnlyList<int[]> features) => scorer.ScoreAll(features);
+    public float[][] Score(IReadOnlyList<int[]> features, int maxBatchFeatures = OnnxScorer.DefaultBatchFeatures) => scorer.ScoreAll(features, maxBatchFeatures);
 
     /// <summary>
     /// The n-grams that raised <paramref name="category"/>'s logit most: each occurrence adds

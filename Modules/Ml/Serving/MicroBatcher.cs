@@ -38,7 +38,7 @@ sealed class MicroBatcher : IAsyncDisposable
         if (!options.MicroBatching)
         {
             Count(features.Count);
-            return Task.FromResult(model.Score(features));
+            return Task.FromResult(model.Score(features, options.MaxBatchFeatures));
         }
         var pending = new Pending(model, features, new TaskCompletionSource<float[][]>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(MicroBatcher));
@@ -87,7 +87,7 @@ sealed class MicroBatcher : IAsyncDisposable
         {
             var features = new List<int[]>(requests.Count);
             foreach (var request in requests) features.AddRange(request.Features);
-            var scores = model.Score(features);
+            var scores = model.Score(features, options.MaxBatchFeatures);
             Count(scores.Length);
             var offset = 0;
             foreach (var request in requests)

@@ -13,7 +13,7 @@ namespace BirbalAI.Ml.Serving;
 /// micro-batcher, then apply the policy in force and explain every category that is not approved.
 /// </summary>
 sealed class Moderator(ModelCatalog catalog, MicroBatcher batcher, PolicyStore policies, LanguageDetection languages,
-    IOptions<ServingOptions> options) : IModerator
+    IOptions<ServingOptions> options, IOptions<ModerationLimits> limits) : IModerator
 {
     static readonly Meter Meter = new($"{PlatformModule.TelemetryName}.Ml");
     static readonly Counter<long> Moderated = Meter.CreateCounter<long>("birbal.moderation.texts", description: "Texts moderated, by action");
@@ -32,10 +32,15 @@ sealed class Moderator(ModelCatalog catalog, MicroBatcher batcher, PolicyStore p
         {
             var normalized = new string[texts.Count];
             var features = new int[texts.Count][];
+            var bounds = limits.Value;
             for (var i = 0; i < texts.Count; i++)
             {
                 normalized[i] = TextNormalizer.Normalize(texts[i]);
+                if (normalized[i].Length > bounds.MaxNormalizedChars)
+                    throw new TextTooLargeException(i, $"has {normalized[i].Length} characters once normalised; the limit is {bounds.MaxNormalizedChars} (Ml:Limits:MaxNormalizedChars).");
                 features[i] = model.Featurizer.Featurize(normalized[i]);
+                if (features[i].Length > bounds.MaxFeaturesPerText)
+                    throw new TextTooLargeException(i, $"makes {features[i].Length} features; the limit is {bounds.MaxFeaturesPerText} (Ml:Limits:MaxFeaturesPerText).");
             }
             // Not cancelled while it runs: the lease must outlive the batch that uses the session.
             var scoring = batcher.ScoreAsync(model, features);

@@ -27,6 +27,14 @@ sealed class ServingOptions
     [Range(1, 4096)] public int MaxBatchTexts { get; set; } = 256;
 
     /// <summary>
+    /// The token budget of one ONNX Runtime call: texts × the longest text's feature count (a batch is padded to
+    /// its longest text, and its working memory grows with that product). Texts are sorted by length and cut into
+    /// calls within the budget, so one long text never inflates a batch of short ones; a text longer than the
+    /// budget is scored alone.
+    /// </summary>
+    [Range(1024, 16_777_216)] public int MaxBatchFeatures { get; set; } = 65_536;
+
+    /// <summary>
     /// How long a batch may wait for more texts after its first one arrived. 0 (the default) never waits: the
     /// batcher takes whatever is queued the moment it is free, so requests that arrive while a batch runs form
     /// the next one. Under load batches grow by themselves; at low load nothing is delayed.
@@ -49,6 +57,15 @@ sealed class ModerationLimits
     public const string Section = "Ml:Limits";
 
     [Range(1, 1_000_000)] public int MaxInputChars { get; set; } = 20_000;
+
+    /// <summary>
+    /// Characters a text may have after normalisation (NFKC expands some characters: U+FDFA becomes 18). Checked
+    /// by the moderator for every caller; a longer text is refused, never cut (what follows the cut would go unseen).
+    /// </summary>
+    [Range(1, 4_000_000)] public int MaxNormalizedChars { get; set; } = 40_000;
+
+    /// <summary>Feature ids a text may produce (about four per character of ordinary text); more is refused like above.</summary>
+    [Range(1, 16_000_000)] public int MaxFeaturesPerText { get; set; } = 120_000;
 
     [Range(1, 10_000)] public int MaxInputs { get; set; } = 64;
 

@@ -100,6 +100,79 @@ public sealed class GrpcTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_content_type_in_other_letter_case_is_still_grpc_and_still_rate_limited()
+    {
+        await using var limited = App.ReplicaOf(app);
+        limited.With("Identity:ApiPerClientLimit", "2").With("Identity:ApiWindowSeconds", "60");
+        var (_, limitedKey, _) = await Accounts.WithApiKeyAsync(limited, Roles.Member);
+        var http = limited.Server.CreateClient();
+        var frame = Frame(new CheckRequest { Texts = { "hello" } });
+
+        var statuses = new List<string?>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/birbal.moderation.v1.Moderation/Check") { Version = HttpVersion.Version20 };
+            request.Headers.TryAddWithoutValidation("authorization", $"Bearer {limitedKey}");
+            request.Content = new ByteArrayContent(frame);
+            request.Content.Headers.TryAddWithoutValidation("content-type", "Application/GRPC");
+            using var response = await http.SendAsync(request, Ct);
+            await response.Content.ReadAsByteArrayAsync(Ct);
+            statuses.Add(response.Headers.TryGetValues("grpc-status", out var inHeaders) ? inHeaders.Single()
+                : response.TrailingHeaders.TryGetValues("grpc-status", out var inTrailers) ? inTrailers.Single() : null);
+        }
+
+        Assert.Equal(["0", "0", "8", "8"], statuses);   // OK twice, then RESOURCE_EXHAUSTED
+    }
+
+    [Fact]
+    public async Task Every_streamed_request_takes_a_permit_of_the_rate_limit()
+    {
+        await using var limited = App.ReplicaOf(app);
+        limited.With("Identity:ApiPerClientLimit", "3").With("Identity:ApiWindowSeconds", "60");
+        var (_, limitedKey, _) = await Accounts.WithApiKeyAsync(limited, Roles.Member);
+        var client = new BirbalAI.Ml.Grpc.Moderation.ModerationClient(GrpcChannel.ForAddress(limited.Server.BaseAddress,
+            new GrpcChannelOptions { HttpHandler = limited.Server.CreateHandler() }));
+
+        using var call = client.CheckStream(Auth(limitedKey), cancellationToken: Ct);
+        var answered = new List<string>();
+        var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                await call.RequestStream.WriteAsync(new CheckRequest { Texts = { "hello" }, RequestId = $"s-{i}" }, Ct);
+                if (!await call.ResponseStream.MoveNext(Ct)) break;
+                answered.Add(call.ResponseStream.Current.RequestId);
+            }
+        });
+
+        Assert.Equal(["s-0", "s-1", "s-2"], answered);
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.StartsWith("Too many requests", refused.Status.Detail);
+    }
+
+    [Fact]
+    public async Task A_message_larger_than_the_request_limit_is_refused_as_rest_refuses_the_body()
+    {
+        // 40 texts of 15,000 characters: each within MaxInputChars and MaxInputs, 600 KB in all, over the 512 KiB of MaxRequestBytes.
+        var request = new CheckRequest();
+        request.Texts.AddRange(Enumerable.Range(0, 40).Select(_ => new string('a', 15_000)));
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => Client().CheckAsync(request, Auth(), cancellationToken: Ct).ResponseAsync);
+
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+    }
+
+    /// <summary>One length-prefixed gRPC message, as on the wire.</summary>
+    static byte[] Frame(Google.Protobuf.IMessage message)
+    {
+        var body = Google.Protobuf.MessageExtensions.ToByteArray(message);
+        var frame = new byte[5 + body.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), body.Length);
+        body.CopyTo(frame, 5);
+        return frame;
+    }
+
+    [Fact]
     public async Task The_real_app_serves_grpc_on_its_own_cleartext_http2_port()
     {
         int web = AppProcess.FreePort(), grpc = AppProcess.FreePort();

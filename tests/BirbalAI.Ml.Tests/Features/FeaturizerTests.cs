@@ -43,4 +43,18 @@ public sealed class FeaturizerTests
     [InlineData(2, 5, 2, 10)]
     public void Impossible_settings_are_refused(int minN, int maxN, int wordNgrams, int buckets) =>
         Assert.Throws<ArgumentException>(() => new FeaturizerSettings(minN, maxN, wordNgrams, buckets).Validate());
+
+    [Theory]
+    [InlineData("Our allotment group meets on Saturdays; bring gloves, seedlings and a flask of tea. Last week we rebuilt the compost bays and argued about tomatoes. ")]
+    [InlineData("Die Gemeinschaftsgartengruppe trifft sich samstags, Arbeitshandschuhe und Thermoskanne mitbringen; letzte Woche Kompostbehälter erneuert. ")]
+    [InlineData("el grupo del huerto se junta los sábados, traed guantes y semillas jaja la semana pasada arreglamos el compost y discutimos por los tomates ")]
+    public void A_long_ordinary_post_stays_well_within_the_default_feature_limit(string paragraph)
+    {
+        var post = string.Concat(Enumerable.Repeat(paragraph, 20_000 / paragraph.Length + 1))[..20_000];
+
+        var features = Default.Featurize(BirbalAI.Ml.Text.TextNormalizer.Normalize(post)).Length;
+
+        // Ml:Limits:MaxFeaturesPerText (120,000) leaves room above the longest ordinary input (Ml:Limits:MaxInputChars, 20,000).
+        Assert.InRange(features, 40_000, 100_000);
+    }
 }
