@@ -14,7 +14,6 @@ using Microsoft.Extensions.Options;
 using RedisRateLimiting;
 using StackExchange.Redis;
 using PlatformRedis = BirbalAI.Platform.Messaging.RedisOptions;
-using SignalRRedis = Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisOptions;
 
 namespace BirbalAI.Chat;
 
@@ -27,19 +26,6 @@ public static class ChatModule
         services.AddValidation();
         services.AddSingleton<MarkdownRenderer>();
         services.AddSingleton<ChatMessages>();
-
-        // Live delivery reaches every replica through Redis. The backplane gets a connection of its own: it owns
-        // (and disposes) it, and its traffic never queues behind the app's broadcasts and rate limits.
-        services.AddSignalR().AddStackExchangeRedis();
-        services.AddOptions<SignalRRedis>().Configure<IOptions<PlatformRedis>>((o, platform) =>
-        {
-            o.Configuration = ConfigurationOptions.Parse(platform.Value.ConnectionString);
-            o.Configuration.AbortOnConnectFail = false;
-            // The backplane library was built for StackExchange.Redis 2 and its RESP2 pub/sub (a connection of its own
-            // for subscriptions); with 3.x's RESP3 default, unsubscribing at shutdown could time out under load.
-            o.Configuration.Protocol = RedisProtocol.Resp2;
-            o.Configuration.ChannelPrefix = RedisChannel.Literal(platform.Value.KeyPrefix + "signalr");
-        });
 
         // Sending (and editing) is limited per person across replicas.
         services.AddOptions<RateLimiterOptions>().Configure<IConnectionMultiplexer, IOptions<ChatOptions>, IOptions<PlatformRedis>>((o, redis, chat, platform) =>
@@ -64,7 +50,7 @@ public static class ChatModule
         MessagesApi.Map(rooms, messages);
         ReviewApi.Map(chat);
         ContentFilters.Map(chat);
-        app.MapHub<ChatHub>("/hubs/chat").RequireAuthorization(Policies.Member);
+        app.MapModuleHub<ChatHub>("/hubs/chat");
         return app;
     }
 }

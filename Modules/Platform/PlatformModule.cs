@@ -81,6 +81,7 @@ public static class PlatformModule
             return ConnectionMultiplexer.Connect(redis);
         });
         services.AddSingleton<Broadcasts>();
+        AddHubs(services);
         services.AddValidatedOptions<Blobs.BlobOptions>(Blobs.BlobOptions.Section);
         services.AddSingleton<Blobs.IBlobStore, Blobs.CachedBlobStore>();
         services.AddSingleton<RabbitConnection>();
@@ -151,6 +152,35 @@ public static class PlatformModule
         services.AddSingleton<IStartupFilter, ErrorHandlingStartupFilter>();
         return role;
     }
+
+    /// <summary>
+    /// SignalR, once for every module's hub: the Redis backplane (live delivery reaches every replica) and the
+    /// <see cref="Hubs.LiveConnections"/> filter (a connection acts only while its user is current).
+    /// </summary>
+    static void AddHubs(IServiceCollection services)
+    {
+        services.AddSingleton<Hubs.LiveConnections>();
+        services.AddHostedService<Hubs.LiveConnectionsFollower>();
+        // The backplane gets a connection of its own: it owns (and disposes) it, and its traffic never queues
+        // behind the app's broadcasts and rate limits.
+        services.AddSignalR(o => Microsoft.AspNetCore.SignalR.HubOptionsExtensions.AddFilter<Hubs.LiveConnections>(o)).AddStackExchangeRedis();
+        services.AddOptions<Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisOptions>().Configure<IOptions<RedisOptions>>((o, platform) =>
+        {
+            o.Configuration = ConfigurationOptions.Parse(platform.Value.ConnectionString);
+            o.Configuration.AbortOnConnectFail = false;
+            // The backplane library was built for StackExchange.Redis 2 and its RESP2 pub/sub (a connection of its own
+            // for subscriptions); with 3.x's RESP3 default, unsubscribing at shutdown could time out under load.
+            o.Configuration.Protocol = RedisProtocol.Resp2;
+            o.Configuration.ChannelPrefix = RedisChannel.Literal(platform.Value.KeyPrefix + "signalr");
+        });
+    }
+
+    /// <summary>
+    /// Maps a module's hub: members only, and the connection closes when its sign-in expires (a cookie's or a
+    /// JWT's end), on top of the per-call check of <see cref="Hubs.LiveConnections"/>.
+    /// </summary>
+    public static HubEndpointConventionBuilder MapModuleHub<THub>(this Microsoft.AspNetCore.Routing.IEndpointRouteBuilder app, string pattern) where THub : Microsoft.AspNetCore.SignalR.Hub =>
+        app.MapHub<THub>(pattern, o => o.CloseOnAuthenticationExpiration = true).RequireAuthorization(BirbalAI.Contracts.Identity.Policies.Member);
 
     public static IServiceCollection AddMigrations(this IServiceCollection services, string module, System.Reflection.Assembly assembly) =>
         services.AddSingleton(new MigrationSource(module, assembly));

@@ -10,7 +10,8 @@ namespace BirbalAI.Identity.Invitations;
 /// Single-use, expiring links that let a person set a password: "invite" for a new account, "reset"
 /// for an existing one. Only the token's hash is stored; the link is shown (or mailed) once.
 /// </summary>
-sealed class Invitations(IOptions<IdentityOptions> options, IPasswordHasher<UserRow> hasher, TimeProvider clock)
+sealed class Invitations(IOptions<IdentityOptions> options, IPasswordHasher<UserRow> hasher, TimeProvider clock,
+    BirbalAI.Contracts.Identity.IAuditLog audit, BirbalAI.Platform.Messaging.Broadcasts broadcasts)
 {
     public const string AcceptPath = "/account/accept";
 
@@ -47,7 +48,11 @@ sealed class Invitations(IOptions<IdentityOptions> options, IPasswordHasher<User
         {
             pending.UserId, Hash = hasher.HashPassword(null!, password), Stamp = Guid.NewGuid(),
         }, tx, cancellationToken: ct));
+        // A reset is a password change: the person's own keys end with the old password.
+        if (await Users.Users.FindAsync(connection, pending.UserId, ct, tx) is { } user)
+            await UserAdministration.RevokePersonalKeysAsync(connection, tx, audit, user, "password reset", ct);
         await tx.CommitAsync(ct);
+        await broadcasts.PublishAsync(BirbalAI.Contracts.Identity.UserChanged.Channel, pending.UserId.ToString());
         return pending;
     }
 

@@ -26,7 +26,8 @@ sealed class PasswordSignIn(
     // Verified against when the account does not exist, so timing does not tell which emails are registered.
     static readonly string DecoyHash = new PasswordHasher<UserRow>().HashPassword(null!, "decoy-password-never-valid");
 
-    public async Task<SignInResult> VerifyAsync(string email, string password, string? ip, CancellationToken ct)
+    /// <param name="signingIn">False when a signed-in person confirms their password (a password change): no sign-in is recorded.</param>
+    public async Task<SignInResult> VerifyAsync(string email, string password, string? ip, CancellationToken ct, bool signingIn = true)
     {
         var o = options.Value;
         var normalized = Users.Users.NormalizeEmail(email);
@@ -44,7 +45,7 @@ sealed class PasswordSignIn(
             hasher.VerifyHashedPassword(null!, DecoyHash, password);
             await audit.RecordAsync(new AuditEntry(AuditKinds.SignInFailed, user?.Id, normalized,
                 new Dictionary<string, string?> { ["reason"] = user is null ? "unknown account" : user.IsDisabled ? "disabled" : "no password set" }, ip), null, ct);
-            return new SignInResult(SignInOutcome.Failed);
+            return await PhantomFailureAsync(normalized, now, ct);
         }
         if (user.LockedUntil > now)
         {
@@ -56,22 +57,46 @@ sealed class PasswordSignIn(
         var verdict = hasher.VerifyHashedPassword(user, user.PasswordHash, password);
         if (verdict == PasswordVerificationResult.Failed)
         {
-            var failures = user.FailedSignIns + 1;
-            DateTime? lockedUntil = failures >= o.MaxFailedSignIns ? now.AddMinutes(o.LockoutMinutes) : null;
-            await connection.ExecuteAsync(new CommandDefinition(FailedSql,
-                new { user.Id, Failures = lockedUntil is null ? failures : 0, LockedUntil = lockedUntil }, cancellationToken: ct));
+            // One atomic update: concurrent wrong guesses each count (a read, +1 and write-back in code lost most of them).
+            var lockedUntil = now.AddMinutes(o.LockoutMinutes);
+            var counted = await connection.QuerySingleAsync<Counted>(new CommandDefinition(FailedSql,
+                new { user.Id, Max = o.MaxFailedSignIns, LockedUntil = lockedUntil }, cancellationToken: ct));
             await audit.RecordAsync(new AuditEntry(AuditKinds.SignInFailed, user.Id, normalized,
-                new Dictionary<string, string?> { ["reason"] = "wrong password", ["failures"] = failures.ToString() }, ip), null, ct);
-            if (lockedUntil is null) return new SignInResult(SignInOutcome.Failed);
+                new Dictionary<string, string?> { ["reason"] = "wrong password", ["failures"] = counted.Failures.ToString() }, ip), null, ct);
+            if (!counted.Locked) return new SignInResult(SignInOutcome.Failed);
             await audit.RecordAsync(new AuditEntry(AuditKinds.LockedOut, user.Id, normalized,
-                new Dictionary<string, string?> { ["until"] = lockedUntil.Value.ToString("O") }, ip), null, ct);
+                new Dictionary<string, string?> { ["until"] = lockedUntil.ToString("O") }, ip), null, ct);
             return new SignInResult(SignInOutcome.LockedOut, user, lockedUntil);
         }
 
+        // Only if no concurrent guess locked the account meanwhile.
         var rehash = verdict == PasswordVerificationResult.SuccessRehashNeeded ? hasher.HashPassword(user, password) : null;
-        await connection.ExecuteAsync(new CommandDefinition(SucceededSql, new { user.Id, Rehash = rehash }, cancellationToken: ct));
-        await audit.RecordAsync(new AuditEntry(AuditKinds.SignIn, user.Id, normalized, null, ip), null, ct);
+        if (await connection.ExecuteAsync(new CommandDefinition(SucceededSql, new { user.Id, Rehash = rehash, Now = now, SigningIn = signingIn }, cancellationToken: ct)) == 0)
+            return new SignInResult(SignInOutcome.LockedOut, user, (await Users.Users.FindAsync(connection, user.Id, ct))?.LockedUntil);
+        if (signingIn) await audit.RecordAsync(new AuditEntry(AuditKinds.SignIn, user.Id, normalized, null, ip), null, ct);
         return new SignInResult(SignInOutcome.Success, user);
+    }
+
+    sealed record Counted(int Failures, bool Locked);
+
+    /// <summary>
+    /// An email that cannot sign in (no such account, disabled, no password) locks out exactly as a real account
+    /// does — the same count, the same message and lock time — so the answers never tell which emails exist. Kept in Redis.
+    /// </summary>
+    async Task<SignInResult> PhantomFailureAsync(string email, DateTime now, CancellationToken ct)
+    {
+        var o = options.Value;
+        var redisDb = redis.GetDatabase();
+        var (lockKey, countKey) = ($"{redisOptions.Value.KeyPrefix}sign-in:phantom-lock:{email}", $"{redisOptions.Value.KeyPrefix}sign-in:phantom-failures:{email}");
+        if (await redisDb.StringGetAsync(lockKey) is { HasValue: true } held && new DateTime((long)held, DateTimeKind.Utc) is var until && until > now)
+            return new SignInResult(SignInOutcome.LockedOut, LockedUntil: until);
+        var failures = await redisDb.StringIncrementAsync(countKey);
+        await redisDb.KeyExpireAsync(countKey, TimeSpan.FromDays(1));
+        if (failures < o.MaxFailedSignIns) return new SignInResult(SignInOutcome.Failed);
+        var lockedUntil = now.AddMinutes(o.LockoutMinutes);
+        await redisDb.StringSetAsync(lockKey, lockedUntil.Ticks, TimeSpan.FromMinutes(o.LockoutMinutes * 2 + 1));
+        await redisDb.KeyDeleteAsync(countKey);
+        return new SignInResult(SignInOutcome.LockedOut, LockedUntil: lockedUntil);
     }
 
     /// <returns>How long to wait when the limit is reached, else null.</returns>
@@ -89,13 +114,19 @@ sealed class PasswordSignIn(
         return lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(options.Value.SignInWindowSeconds);
     }
 
+    // The failure that reaches the limit locks the account and starts the count again.
     const string FailedSql = """
-        update identity.users set failed_sign_ins = @Failures, locked_until = coalesce(@LockedUntil, locked_until) where id = @Id
+        update identity.users
+        set failed_sign_ins = case when failed_sign_ins + 1 >= @Max then 0 else failed_sign_ins + 1 end,
+            locked_until = case when failed_sign_ins + 1 >= @Max then @LockedUntil else locked_until end
+        where id = @Id
+        returning case when failed_sign_ins = 0 then @Max else failed_sign_ins end as failures, failed_sign_ins = 0 as locked
         """;
 
     const string SucceededSql = """
         update identity.users
-        set failed_sign_ins = 0, locked_until = null, last_sign_in_at = now(), password_hash = coalesce(@Rehash, password_hash)
-        where id = @Id
+        set failed_sign_ins = 0, locked_until = null, password_hash = coalesce(@Rehash, password_hash),
+            last_sign_in_at = case when @SigningIn then now() else last_sign_in_at end
+        where id = @Id and (locked_until is null or locked_until <= @Now)
         """;
 }

@@ -18,8 +18,12 @@ sealed class IdentityRuleException(string message) : Exception(message);
 /// valid input, the last Admin is never removed, every change audited in its own transaction.
 /// </summary>
 sealed class UserAdministration(
-    NpgsqlDataSource db, IPasswordHasher<UserRow> hasher, IAuditLog audit, Invitations.Invitations invitations, IOptions<IdentityOptions> options)
+    NpgsqlDataSource db, IPasswordHasher<UserRow> hasher, IAuditLog audit, Invitations.Invitations invitations, IOptions<IdentityOptions> options,
+    BirbalAI.Platform.Messaging.Broadcasts broadcasts)
 {
+    /// <summary>Every replica re-checks this user's open connections (hubs) and closes those no longer current.</summary>
+    public Task AnnounceAsync(Guid userId) => broadcasts.PublishAsync(UserChanged.Channel, userId.ToString());
+
     public const int MaxNameLength = 100;
     public const int MaxEmailLength = 254;
     public const int MaxPasswordLength = 256;
@@ -52,10 +56,14 @@ sealed class UserAdministration(
         if (user is null)
             user = await InsertAsync(connection, tx, cleanEmail, cleanEmail.Split('@')[0], Roles.Admin, hasher.HashPassword(null!, password), false, ct);
         else
+        {
             await connection.ExecuteAsync(new CommandDefinition(PromoteSql,
                 new { user.Id, Hash = hasher.HashPassword(user, password), Stamp = Guid.NewGuid() }, tx, cancellationToken: ct));
+            await RevokePersonalKeysAsync(connection, tx, audit, user, "password set by admin create", ct);
+        }
         await audit.RecordAsync(new AuditEntry(AuditKinds.Setup, null, cleanEmail, new Dictionary<string, string?> { ["via"] = "cli admin create" }), tx, ct);
         await tx.CommitAsync(ct);
+        await AnnounceAsync(user.Id);
         return (await Users.FindAsync(connection, user.Id, ct))!;
     }
 
@@ -102,6 +110,7 @@ sealed class UserAdministration(
         await audit.RecordAsync(new AuditEntry(AuditKinds.RoleChanged, actorId, user.Email,
             new Dictionary<string, string?> { ["from"] = user.Role, ["to"] = cleanRole }), tx, ct);
         await tx.CommitAsync(ct);
+        await AnnounceAsync(userId);
     }
 
     public async Task SetDisabledAsync(Guid actorId, Guid userId, bool disabled, CancellationToken ct)
@@ -117,9 +126,15 @@ sealed class UserAdministration(
             new { disabled, userId, Stamp = Guid.NewGuid() }, tx, cancellationToken: ct));
         await audit.RecordAsync(new AuditEntry(disabled ? AuditKinds.Disabled : AuditKinds.Enabled, actorId, user.Email), tx, ct);
         await tx.CommitAsync(ct);
+        await AnnounceAsync(userId);
     }
 
-    public async Task ChangePasswordAsync(Guid userId, string current, string next, CancellationToken ct)
+    /// <summary>
+    /// A person changes their password: every other session and token ends (the stamp) and their own API keys are
+    /// revoked — a leaked password must not leave a working key behind. Service accounts have no password, so their
+    /// keys are never touched here. Returns how many keys were revoked.
+    /// </summary>
+    public async Task<int> ChangePasswordAsync(Guid userId, string current, string next, CancellationToken ct)
     {
         ValidPassword(next);
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -131,7 +146,22 @@ sealed class UserAdministration(
             "update identity.users set password_hash = @Hash, security_stamp = @Stamp where id = @userId",
             new { userId, Hash = hasher.HashPassword(user, next), Stamp = Guid.NewGuid() }, tx, cancellationToken: ct));
         await audit.RecordAsync(new AuditEntry(AuditKinds.PasswordChanged, userId, user.Email), tx, ct);
+        var revoked = await RevokePersonalKeysAsync(connection, tx, audit, user, "password changed", ct);
         await tx.CommitAsync(ct);
+        await AnnounceAsync(userId);
+        return revoked;
+    }
+
+    /// <summary>Revokes every live key of a person (never of a service account), each audited with the reason.</summary>
+    public static async Task<int> RevokePersonalKeysAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IAuditLog audit, UserRow user, string reason, CancellationToken ct)
+    {
+        if (user.IsServiceAccount) return 0;
+        var keys = (await connection.QueryAsync<(string Name, string Prefix)>(new CommandDefinition(RevokePersonalKeysSql,
+            new { UserId = user.Id }, tx, cancellationToken: ct))).AsList();
+        foreach (var key in keys)
+            await audit.RecordAsync(new AuditEntry(AuditKinds.KeyRevoked, user.Id, $"{key.Name} ({key.Prefix}…)",
+                new Dictionary<string, string?> { ["user"] = user.Email, ["reason"] = reason }), tx, ct);
+        return keys.Count;
     }
 
     public async Task<UserRow> CreateServiceAccountAsync(Guid? actorId, string name, string role, CancellationToken ct)
@@ -172,12 +202,13 @@ sealed class UserAdministration(
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var key = await connection.QuerySingleOrDefaultAsync<(string Name, string Prefix)?>(new CommandDefinition(
-            "update identity.api_keys set revoked_at = now() where id = @keyId and revoked_at is null returning name, prefix",
+        var key = await connection.QuerySingleOrDefaultAsync<(string Name, string Prefix, Guid UserId)?>(new CommandDefinition(
+            "update identity.api_keys set revoked_at = now() where id = @keyId and revoked_at is null returning name, prefix, user_id",
             new { keyId }, tx, cancellationToken: ct));
         if (key is null) throw new IdentityRuleException("No such key, or it is already revoked.");
         await audit.RecordAsync(new AuditEntry(AuditKinds.KeyRevoked, actorId, $"{key.Value.Name} ({key.Value.Prefix}…)"), tx, ct);
         await tx.CommitAsync(ct);
+        await AnnounceAsync(key.Value.UserId);
     }
 
     // ---- input rules, shared by every caller ----
@@ -256,6 +287,10 @@ sealed class UserAdministration(
         update identity.users
         set role = 'Admin', password_hash = @Hash, security_stamp = @Stamp, disabled_at = null, failed_sign_ins = 0, locked_until = null
         where id = @Id
+        """;
+
+    const string RevokePersonalKeysSql = """
+        update identity.api_keys set revoked_at = now() where user_id = @UserId and revoked_at is null returning name, prefix
         """;
 
     const string InsertKeySql = """

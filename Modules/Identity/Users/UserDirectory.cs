@@ -4,8 +4,11 @@ using Npgsql;
 
 namespace BirbalAI.Identity.Users;
 
-sealed class UserDirectory(NpgsqlDataSource db) : IUserDirectory
+sealed class UserDirectory(NpgsqlDataSource db, TimeProvider clock) : IUserDirectory
 {
+    public Task<bool> IsCurrentAsync(System.Security.Claims.ClaimsPrincipal user, CancellationToken ct) =>
+        Users.IsCurrentAsync(db, user, ct, clock.GetUtcNow());
+
     public async Task<DirectoryUser?> FindByEmailAsync(string email, CancellationToken ct)
     {
         if (email.Length > 254) return null;

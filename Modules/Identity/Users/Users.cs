@@ -18,6 +18,7 @@ static class Users
 {
     public const string StampClaim = "birbal:stamp";
     public const string KeyIdClaim = "birbal:key";
+    public const string SessionClaim = "birbal:session";
 
     public const string Columns = """
         id, email, display_name, role, password_hash, is_service_account,
@@ -43,7 +44,7 @@ static class Users
         await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from identity.users)", transaction: tx, cancellationToken: ct));
 
     /// <summary>The principal a session, token or key acts as. <paramref name="role"/> may be capped below the user's.</summary>
-    public static ClaimsPrincipal Principal(UserRow user, string scheme, string? role = null, Guid? keyId = null)
+    public static ClaimsPrincipal Principal(UserRow user, string scheme, string? role = null, Guid? keyId = null, Guid? sessionId = null)
     {
         List<Claim> claims =
         [
@@ -54,16 +55,26 @@ static class Users
             new(StampClaim, user.SecurityStamp.ToString()),
         ];
         if (keyId is { } id) claims.Add(new Claim(KeyIdClaim, id.ToString()));
+        if (sessionId is { } session) claims.Add(new Claim(SessionClaim, session.ToString()));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme, ClaimTypes.Name, ClaimTypes.Role));
     }
 
-    /// <summary>Is the session (or token) of this principal still valid: user enabled and nothing changed since?</summary>
-    public static async Task<bool> IsCurrentAsync(NpgsqlDataSource db, ClaimsPrincipal principal, CancellationToken ct)
+    /// <summary>
+    /// Is this principal still valid: user enabled and nothing changed since (stamp), its API key not revoked, its
+    /// page session not signed out, its token not expired (when it carries an expiry)?
+    /// </summary>
+    public static async Task<bool> IsCurrentAsync(NpgsqlDataSource db, ClaimsPrincipal principal, CancellationToken ct, DateTimeOffset? now = null)
     {
         if (!Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var id)
             || !Guid.TryParse(principal.FindFirstValue(StampClaim), out var stamp)) return false;
+        if (principal.FindFirstValue("exp") is { } exp && long.TryParse(exp, out var expires)
+            && DateTimeOffset.FromUnixTimeSeconds(expires) <= (now ?? DateTimeOffset.UtcNow)) return false;
+        Guid? keyId = Guid.TryParse(principal.FindFirstValue(KeyIdClaim), out var key) ? key : null;
+        Guid? sessionId = Guid.TryParse(principal.FindFirstValue(SessionClaim), out var session) ? session : null;
+        // A page session always has its id: a cookie without one (or with a forged one) is not a session.
+        if (principal.Identity?.AuthenticationType == "Cookies" && sessionId is null) return false;
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(CurrentSql, new { id, stamp }, cancellationToken: ct));
+        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(CurrentSql, new { id, stamp, keyId, sessionId }, cancellationToken: ct));
     }
 
     /// <summary>A URL-safe random secret and its SHA-256 (what is stored).</summary>
@@ -78,6 +89,12 @@ static class Users
     static string Base64UrlEncode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     const string CurrentSql = """
-        select exists (select 1 from identity.users where id = @id and security_stamp = @stamp and disabled_at is null)
+        select exists (
+            select 1 from identity.users u
+            where u.id = @id and u.security_stamp = @stamp and u.disabled_at is null
+              and (@keyId::uuid is null or exists (
+                  select 1 from identity.api_keys k where k.id = @keyId and k.user_id = u.id and k.revoked_at is null))
+              and (@sessionId::uuid is null or exists (
+                  select 1 from identity.sessions s where s.id = @sessionId and s.user_id = u.id and s.ended_at is null)))
         """;
 }

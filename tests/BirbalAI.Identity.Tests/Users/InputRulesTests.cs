@@ -84,7 +84,7 @@ public sealed class InputRulesTests
     [InlineData("a password\u0001with control", "Password: contains characters that cannot be typed reliably (control characters or broken Unicode).")]
     public void Weak_or_odd_passwords_are_refused(string password, string message)
     {
-        var rules = new UserAdministration(null!, null!, null!, null!, Options.Create(new IdentityOptions { MinPasswordLength = 12 }));
+        var rules = new UserAdministration(null!, null!, null!, null!, Options.Create(new IdentityOptions { MinPasswordLength = 12 }), null!);
 
         Assert.Equal(message, Assert.Throws<IdentityRuleException>(() => rules.ValidPassword(password)).Message);
     }
@@ -92,7 +92,7 @@ public sealed class InputRulesTests
     [Fact]
     public void A_password_over_256_characters_is_refused()
     {
-        var rules = new UserAdministration(null!, null!, null!, null!, Options.Create(new IdentityOptions()));
+        var rules = new UserAdministration(null!, null!, null!, null!, Options.Create(new IdentityOptions()), null!);
 
         Assert.Equal("Password: at most 256 characters.", Assert.Throws<IdentityRuleException>(() => rules.ValidPassword(new string('p', 257))).Message);
     }

@@ -76,7 +76,7 @@ public sealed class StartupTests : IAsyncLifetime
         await using (var first = AppProcess.Start(settings, "migrate"))
         {
             Assert.Equal(0, await first.ExitCodeAsync(Patience));
-            Assert.Contains("migrate: applied 6: platform/0001_create_messaging, platform/0002_create_blobs, identity/0001_create_identity, ml/0001_create_registry, ml/0002_create_policies, chat/0001_create_chat", first.Output);
+            Assert.Contains("migrate: applied 7: platform/0001_create_messaging, platform/0002_create_blobs, identity/0001_create_identity, identity/0002_create_sessions, ml/0001_create_registry, ml/0002_create_policies, chat/0001_create_chat", first.Output);
         }
         await using (var second = AppProcess.Start(settings, "migrate"))
         {

@@ -6,6 +6,7 @@ using BirbalAI.Contracts.Identity;
 using BirbalAI.Identity.Tokens;
 using BirbalAI.Identity.Users;
 using BirbalAI.Platform.Configuration;
+using BirbalAI.Testing;
 using Dapper;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -149,5 +150,31 @@ public sealed class ApiAuthTests(App app) : IClassFixture<App>
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task A_password_change_or_reset_revokes_the_persons_own_keys_and_never_a_service_accounts()
+    {
+        var users = app.Services.GetRequiredService<UserAdministration>();
+        var (person, personKey, personId, _) = await Accounts.PersonAsync(app, Roles.Member);
+        var service = await users.CreateServiceAccountAsync(null, "ingest bot", Roles.Member, Ct);
+        var (_, serviceKey) = await users.CreateKeyAsync(null, service.Id, "ingest", Roles.Member, Ct);
+        Assert.Equal(HttpStatusCode.OK, (await person.GetAsync("/api/identity/me", Ct)).StatusCode);
+
+        var revoked = await users.ChangePasswordAsync(personId, Accounts.Password, "a brand new passphrase", Ct);
+
+        Assert.Equal(1, revoked);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Bearer(personKey).GetAsync("/api/identity/me", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Bearer(serviceKey).GetAsync("/api/identity/me", Ct)).StatusCode);
+
+        // A reset through an Admin's link is a password change too.
+        var (_, secondKey) = await users.CreateKeyAsync(null, personId, "second", Roles.Member, Ct);
+        var admin = await Accounts.CreateAsync(app, Roles.Admin);
+        var (_, link) = await users.IssueResetAsync(admin.Id, personId, Ct);
+        var browser = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var accept = await browser.GetDocumentAsync(link);
+        await browser.SubmitAsync(accept, "#accept", new Dictionary<string, string> { ["Password"] = "yet another passphrase", ["Confirm"] = "yet another passphrase" }, pageUrl: link);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Bearer(secondKey).GetAsync("/api/identity/me", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Bearer(serviceKey).GetAsync("/api/identity/me", Ct)).StatusCode);
     }
 }

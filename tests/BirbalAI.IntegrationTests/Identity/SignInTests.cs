@@ -1,9 +1,12 @@
 using System.Net;
 using BirbalAI.Contracts.Identity;
 using BirbalAI.Testing;
+using System.Net.Http.Json;
+using Dapper;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Npgsql;
 
 namespace BirbalAI.IntegrationTests.Identity;
 
@@ -120,5 +123,83 @@ public sealed class SignInTests : IAsyncLifetime
             pageUrl: "/account/sign-in");
 
         Assert.Equal("/", response.Headers.Location?.OriginalString);
+    }
+
+    [Fact]
+    public async Task Concurrent_wrong_passwords_all_count_and_lock_the_account()
+    {
+        var (id, email) = await Accounts.CreateAsync(app, Roles.Member);
+        var client = app.CreateClient();
+
+        // Nine at once against a limit of three: a read-add-write count lost most of them and never locked.
+        await Task.WhenAll(Enumerable.Range(0, 9).Select(i =>
+            client.PostAsJsonAsync("/api/auth/token", new { email, password = $"wrong {i}" }, TestContext.Current.CancellationToken)));
+
+        await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(TestContext.Current.CancellationToken);
+        Assert.NotNull(await connection.ExecuteScalarAsync<DateTime?>("select locked_until from identity.users where id = @id", new { id }));
+        var right = await client.PostAsJsonAsync("/api/auth/token", new { email, password = Accounts.Password }, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, right.StatusCode);
+        Assert.Contains("locked", await right.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_copy_of_the_session_cookie_is_worthless_after_sign_out()
+    {
+        var (_, email) = await Accounts.CreateAsync(app, Roles.Member);
+        var jar = new System.Net.CookieContainer();
+        var client = app.CreateDefaultClient(new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(jar));
+        await client.SubmitAsync(await client.GetDocumentAsync("/account/sign-in"), "#sign-in",
+            new Dictionary<string, string> { ["Email"] = email, ["Password"] = Accounts.Password }, pageUrl: "/account/sign-in");
+        var home = await client.GetDocumentAsync("/");
+        var copy = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
+        copy.DefaultRequestHeaders.Add("Cookie", jar.GetCookieHeader(client.BaseAddress!));
+        Assert.Equal(HttpStatusCode.OK, (await copy.GetAsync("/account/password", TestContext.Current.CancellationToken)).StatusCode);
+
+        await client.SubmitAsync(home, "form[action='/account/sign-out']");
+
+        var after = await copy.GetAsync("/account/password", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.StartsWith("/account/sign-in", after.Headers.Location?.PathAndQuery);
+    }
+
+    [Fact]
+    public async Task Wrong_current_passwords_on_the_password_page_count_towards_the_lockout()
+    {
+        var (_, email) = await Accounts.CreateAsync(app, Roles.Member);
+        var client = await Accounts.SignInAsync(app, email);
+
+        async Task<HttpResponseMessage> ChangeAsync(string current) => await client.SubmitAsync(await client.GetDocumentAsync("/account/password"),
+            "#change-password", new Dictionary<string, string> { ["Current"] = current, ["Next"] = "a brand new passphrase", ["Confirm"] = "a brand new passphrase" },
+            pageUrl: "/account/password");
+
+        Assert.Equal("The current password is wrong.", await AlertAsync(await ChangeAsync("guess 1")));
+        await ChangeAsync("guess 2");
+        var third = await ChangeAsync("guess 3");
+        var right = await ChangeAsync(Accounts.Password);
+
+        Assert.Contains("locked", await AlertAsync(third));
+        Assert.Equal(HttpStatusCode.Unauthorized, right.StatusCode);
+        Assert.Contains("locked", await AlertAsync(right));
+        Assert.StartsWith("This account is locked", await AlertAsync(await TryAsync(email, Accounts.Password)));
+    }
+
+    [Fact]
+    public async Task An_unknown_email_is_answered_exactly_as_a_real_account_through_the_lockout()
+    {
+        var (_, email) = await Accounts.CreateAsync(app, Roles.Member);
+        var nobody = $"nobody-{Guid.NewGuid():N}@example.org";
+
+        var real = new List<(HttpStatusCode, string)>();
+        var unknown = new List<(HttpStatusCode, string)>();
+        for (var i = 0; i < 4; i++)
+        {
+            var a = await TryAsync(email, $"wrong {i}");
+            real.Add((a.StatusCode, await AlertAsync(a)));
+            var b = await TryAsync(nobody, $"wrong {i}");
+            unknown.Add((b.StatusCode, await AlertAsync(b)));
+        }
+
+        Assert.Equal(real, unknown);
+        Assert.StartsWith("This account is locked", unknown[2].Item2);
     }
 }

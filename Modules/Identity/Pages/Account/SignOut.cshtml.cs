@@ -1,7 +1,5 @@
 using BirbalAI.Contracts.Identity;
 using BirbalAI.Identity.Audit;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -17,7 +15,7 @@ sealed class SignOutModel(IAuditLog audit) : PageModel
     {
         if (User.Identity?.IsAuthenticated == true)
             await audit.RecordAsync(User, AuditKinds.SignOut, User.FindFirst(System.Security.Claims.ClaimTypes.Email)?.Value, ct: ct);
-        await HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        await SignInCookie.SignOutAsync(HttpContext);
         return Redirect("/");
     }
 }
