@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using BirbalAI.Chat.Filters;
 using BirbalAI.Chat.Messages;
 using BirbalAI.Chat.Rooms;
@@ -8,10 +7,8 @@ using BirbalAI.Platform.Configuration;
 using BirbalAI.Platform.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using RedisRateLimiting;
 using StackExchange.Redis;
 using PlatformRedis = BirbalAI.Platform.Messaging.RedisOptions;
 using SignalRRedis = Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisOptions;
@@ -40,16 +37,6 @@ public static class ChatModule
             o.Configuration.Protocol = RedisProtocol.Resp2;
             o.Configuration.ChannelPrefix = RedisChannel.Literal(platform.Value.KeyPrefix + "signalr");
         });
-
-        // Sending (and editing) is limited per person across replicas.
-        services.AddOptions<RateLimiterOptions>().Configure<IConnectionMultiplexer, IOptions<ChatOptions>, IOptions<PlatformRedis>>((o, redis, chat, platform) =>
-            o.AddPolicy(MessagesApi.SendLimiter, context => RedisRateLimitPartition.GetFixedWindowRateLimiter(
-                $"{platform.Value.KeyPrefix}chat-send:{context.User.UserIdOrNull()}", _ => new RedisFixedWindowRateLimiterOptions
-                {
-                    ConnectionMultiplexerFactory = () => redis,
-                    PermitLimit = chat.Value.SendLimit,
-                    Window = TimeSpan.FromSeconds(chat.Value.SendWindowSeconds),
-                })));
 
         services.AddAdminLink("Chat", "/chat", Policies.Member, order: 10);
         return services;
