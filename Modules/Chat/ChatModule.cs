@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using BirbalAI.Chat.Filters;
 using BirbalAI.Chat.Messages;
 using BirbalAI.Chat.Rooms;
@@ -8,12 +7,7 @@ using BirbalAI.Platform.Configuration;
 using BirbalAI.Platform.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-using RedisRateLimiting;
-using StackExchange.Redis;
-using PlatformRedis = BirbalAI.Platform.Messaging.RedisOptions;
 
 namespace BirbalAI.Chat;
 
@@ -27,15 +21,6 @@ public static class ChatModule
         services.AddSingleton<MarkdownRenderer>();
         services.AddSingleton<ChatMessages>();
 
-        // Sending (and editing) is limited per person across replicas.
-        services.AddOptions<RateLimiterOptions>().Configure<IConnectionMultiplexer, IOptions<ChatOptions>, IOptions<PlatformRedis>>((o, redis, chat, platform) =>
-            o.AddPolicy(MessagesApi.SendLimiter, context => RedisRateLimitPartition.GetFixedWindowRateLimiter(
-                $"{platform.Value.KeyPrefix}chat-send:{context.User.UserIdOrNull()}", _ => new RedisFixedWindowRateLimiterOptions
-                {
-                    ConnectionMultiplexerFactory = () => redis,
-                    PermitLimit = chat.Value.SendLimit,
-                    Window = TimeSpan.FromSeconds(chat.Value.SendWindowSeconds),
-                })));
 
         services.AddAdminLink("Chat", "/chat", Policies.Member, order: 10);
         return services;

@@ -13,7 +13,7 @@ sealed class ChatOptions
     /// <summary>Characters in a room name.</summary>
     [Range(1, 500)] public int MaxRoomNameLength { get; set; } = 80;
 
-    /// <summary>Messages (new or edited) one person may send per window; then 429.</summary>
+    /// <summary>Messages (new or edited) one person may send per window, API and pages together, counted in Redis; then 429.</summary>
     [Range(1, 100_000)] public int SendLimit { get; set; } = 20;
 
     [Range(1, 3600)] public int SendWindowSeconds { get; set; } = 60;

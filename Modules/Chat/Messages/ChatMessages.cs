@@ -9,6 +9,8 @@ using Dapper;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using RedisRateLimiting;
+using StackExchange.Redis;
 
 namespace BirbalAI.Chat.Messages;
 
@@ -17,8 +19,8 @@ sealed record MessageView(
     Guid Id, Guid RoomId, Guid AuthorId, string AuthorName, string Text, string Html, string Status,
     IReadOnlyList<string> Flagged, IReadOnlyDictionary<string, float> Scores, DateTime PostedAt, DateTime? EditedAt);
 
-/// <summary>What an operation came to: the message, or an HTTP status with a reason.</summary>
-sealed record Outcome(MessageView? Message, int Status = 200, string? Error = null)
+/// <summary>What an operation came to: the message, or an HTTP status with a reason (and, for 429, when to try again).</summary>
+sealed record Outcome(MessageView? Message, int Status = 200, string? Error = null, TimeSpan? RetryAfter = null)
 {
     public static Outcome Fail(int status, string error) => new(null, status, error);
 }
@@ -27,9 +29,11 @@ sealed record Outcome(MessageView? Message, int Status = 200, string? Error = nu
 /// Chat's messages: every new or edited text is moderated (outside the transaction) before anyone else can
 /// see it, stored with its verdict, and then delivered live — to the room's members when approved, to its
 /// author alone otherwise. Held messages raise <see cref="MessageHeld"/> through the outbox.
+/// Every path (API, pages) comes through here, so the rules hold on all of them: only a current member of a live
+/// (not archived) room writes, edits or deletes, and within the send limit.
 /// </summary>
 sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRenderer markdown, IHubContext<ChatHub> hub,
-    IAuditLog audit, IOptions<ChatOptions> options)
+    IAuditLog audit, IOptions<ChatOptions> options, IConnectionMultiplexer redis, IOptions<RedisOptions> redisOptions)
 {
     public const string Approved = "approved", Held = "held", Rejected = "rejected", Removed = "removed", Deleted = "deleted";
 
@@ -43,9 +47,8 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
         if (CheckText(text) is { } invalid) return invalid;
         var authorId = user.UserId();
         await using var connection = await db.OpenConnectionAsync(ct);
-        if (await RoomAccess.GetAsync(connection, roomId, authorId, ct) is not { } room || !room.IsVisibleTo(user)) return Outcome.Fail(404, "No such room.");
-        if (!room.IsMember) return Outcome.Fail(403, "Join the room to write in it.");
-        if (room.Archived) return Outcome.Fail(409, "The room is archived: it is read-only.");
+        if (await WritableAsync(connection, roomId, user, "write in it", ct) is { } closed) return closed;
+        if (await ThrottleAsync(authorId, ct) is { } throttled) return throttled;
 
         var (verdict, refused) = await ModerateAsync(text!, ct);   // outside the transaction
         if (verdict is null) return refused!;
@@ -53,7 +56,9 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
         await using var tx = await connection.BeginTransactionAsync(ct);
         var parameters = Columns(text!, verdict);
         parameters.AddDynamicParams(new { id, roomId, authorId, AuthorName = user.Identity?.Name ?? "someone" });
-        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(InsertSql, parameters, tx, cancellationToken: ct));
+        // Only if the author is still a member of a live room: they may have been removed, or the room archived, during moderation.
+        if (await connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition(InsertSql, parameters, tx, cancellationToken: ct)) is not { } row)
+            return Outcome.Fail(409, "You left the room or it was archived meanwhile; nothing was sent.");
         if (verdict.Action == ModerationAction.Review) await Outbox.AddAsync(connection, tx, HeldEvent(row, verdict), ct);
         await tx.CommitAsync(ct);
         var view = row.ToView();
@@ -68,14 +73,16 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
         await using var connection = await db.OpenConnectionAsync(ct);
         var current = await FindAsync(connection, messageId, ct);
         if (current is null || current.AuthorId != user.UserId() || current.Status is Removed or Deleted) return Outcome.Fail(404, "No such message of yours.");
+        if (await WritableAsync(connection, current.RoomId, user, "edit your messages there", ct) is { } closed) return closed;
         if (current.Status == Held) return Outcome.Fail(409, "The message is waiting for review; it cannot be edited until then.");
+        if (await ThrottleAsync(current.AuthorId, ct) is { } throttled) return throttled;
 
         var (verdict, refused) = await ModerateAsync(text!, ct);
         if (verdict is null) return refused!;
         await using var tx = await connection.BeginTransactionAsync(ct);
         var parameters = Columns(text!, verdict);
-        parameters.Add("Id", messageId);
-        // Only if nobody held, removed or deleted it while it was being moderated.
+        parameters.AddDynamicParams(new { Id = messageId, current.AuthorId });
+        // Only if nobody held, removed or deleted it while it was being moderated, and its author is still a member of a live room.
         if (await connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition(UpdateSql, parameters, tx, cancellationToken: ct)) is not { } row)
             return Outcome.Fail(409, "The message changed while you were editing it; reload and try again.");
         if (verdict.Action == ModerationAction.Review) await Outbox.AddAsync(connection, tx, HeldEvent(row, verdict), ct);
@@ -96,15 +103,50 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
         catch (TextTooLargeException e) { return (null, Outcome.Fail(400, $"The message cannot be checked: it {e.Detail}. Nothing was sent.")); }
     }
 
-    /// <summary>The author deletes their message: gone for everyone.</summary>
+    /// <summary>
+    /// Null when <paramref name="user"/> may write in the room now (posting, editing, deleting alike); else the refusal:
+    /// 404 for a room they may not know of, 403 for one they are not (or no longer) in, 409 for an archived one.
+    /// </summary>
+    static async Task<Outcome?> WritableAsync(NpgsqlConnection connection, Guid roomId, ClaimsPrincipal user, string what, CancellationToken ct)
+    {
+        if (await RoomAccess.GetAsync(connection, roomId, user.UserId(), ct) is not { } room || !room.IsVisibleTo(user)) return Outcome.Fail(404, "No such room.");
+        if (!room.IsMember) return Outcome.Fail(403, $"Join the room to {what}.");
+        if (room.Archived) return Outcome.Fail(409, "The room is archived: it is read-only.");
+        return null;
+    }
+
+    /// <summary>
+    /// Null within the send limit (Chat:SendLimit per Chat:SendWindowSeconds, per person, new and edited messages alike);
+    /// else a 429 with when to try again. In Redis, so every replica and every path (API, pages) counts against one window.
+    /// </summary>
+    async Task<Outcome?> ThrottleAsync(Guid authorId, CancellationToken ct)
+    {
+        var o = options.Value;
+        await using var limiter = new RedisFixedWindowRateLimiter<string>($"{redisOptions.Value.KeyPrefix}chat-send:{authorId}",
+            new RedisFixedWindowRateLimiterOptions
+            {
+                ConnectionMultiplexerFactory = () => redis,
+                PermitLimit = o.SendLimit,
+                Window = TimeSpan.FromSeconds(o.SendWindowSeconds),
+            });
+        using var lease = await limiter.AcquireAsync(1, ct);
+        if (lease.IsAcquired) return null;
+        var wait = lease.TryGetMetadata(System.Threading.RateLimiting.MetadataName.RetryAfter, out var retry) ? retry : TimeSpan.FromSeconds(o.SendWindowSeconds);
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        return new Outcome(null, 429, $"You are sending too fast: at most {o.SendLimit} messages (new or edited) per {o.SendWindowSeconds} s "
+            + $"(Chat:SendLimit, Chat:SendWindowSeconds). Nothing was sent; try again in {seconds} s.", TimeSpan.FromSeconds(seconds));
+    }
+
+    /// <summary>The author deletes their message: gone for everyone. Only while they are a member of the room and it is live.</summary>
     public async Task<Outcome> DeleteAsync(ClaimsPrincipal user, Guid messageId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var current = await FindAsync(connection, messageId, ct);
         if (current is null || current.AuthorId != user.UserId() || current.Status is Removed or Deleted) return Outcome.Fail(404, "No such message of yours.");
-        if (await connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition(DecideSql,
-                new { Id = messageId, Status = Deleted, By = user.UserId(), From = new[] { Approved, Held, Rejected } }, cancellationToken: ct)) is not { } row)
-            return Outcome.Fail(404, "No such message of yours.");
+        if (await WritableAsync(connection, current.RoomId, user, "delete your messages there", ct) is { } closed) return closed;
+        if (await connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition(DeleteSql,
+                new { Id = messageId, current.AuthorId, Status = Deleted, From = new[] { Approved, Held, Rejected } }, cancellationToken: ct)) is not { } row)
+            return Outcome.Fail(409, "You left the room, it was archived or the message was decided on meanwhile; nothing was deleted.");
         var view = row.ToView();
         await WithdrawAsync(connection, view, ct);
         return new Outcome(view);
@@ -127,9 +169,9 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
         if (status == Removed && current.Status is not (Held or Approved)) return Outcome.Fail(409, $"This message is {current.Status}: there is nothing to remove.");
 
         await using var tx = await connection.BeginTransactionAsync(ct);
-        // Two reviewers at once: the second finds the status changed and is told so, nothing is decided twice.
-        var from = status == Approved ? new[] { Held } : new[] { Held, Approved };
-        if (await connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition(DecideSql, new { Id = messageId, status, By = user.UserId(), From = from }, tx, cancellationToken: ct)) is not { } row)
+        // Two reviewers at once: the second finds the status changed and is told so, nothing is decided twice. Only from the
+        // status checked above: a removal decided on a held message never lands on one a colleague released meanwhile.
+        if (await connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition(DecideSql, new { Id = messageId, status, By = user.UserId(), From = new[] { current.Status } }, tx, cancellationToken: ct)) is not { } row)
             return Outcome.Fail(409, "Someone decided on this message meanwhile.");
         await audit.RecordAsync(user, status == Approved ? "chat.message-released" : "chat.message-removed", $"message {messageId}",
             new Dictionary<string, string?> { ["room"] = room.Name, ["author"] = current.AuthorName, ["was"] = current.Status }, tx, ct);
@@ -200,16 +242,29 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
 
     const string RowColumns = "id, room_id, author_id, author_name, text, html, status, flagged, scores::text as scores, posted_at, edited_at";
 
+    // The author writes only as a current member of a live room: checked again in the very statement that writes.
     const string InsertSql = $"""
         insert into chat.messages (id, room_id, author_id, author_name, text, html, status, action, flagged, scores, language, model_id, model_version, policy_version)
-        values (@Id, @RoomId, @AuthorId, @AuthorName, @Text, @Html, @Status, @Action, @Flagged, @Scores::jsonb, @Language, @ModelId, @ModelVersion, @PolicyVersion)
+        select @Id, @RoomId, @AuthorId, @AuthorName, @Text, @Html, @Status, @Action, @Flagged, @Scores::jsonb, @Language, @ModelId, @ModelVersion, @PolicyVersion
+        where exists (select 1 from chat.members me join chat.rooms r on r.id = me.room_id
+                      where me.room_id = @RoomId and me.user_id = @AuthorId and r.archived_at is null)
         returning {RowColumns}
         """;
 
     const string UpdateSql = $"""
-        update chat.messages set text = @Text, html = @Html, status = @Status, action = @Action, flagged = @Flagged, scores = @Scores::jsonb,
+        update chat.messages m set text = @Text, html = @Html, status = @Status, action = @Action, flagged = @Flagged, scores = @Scores::jsonb,
             language = @Language, model_id = @ModelId, model_version = @ModelVersion, policy_version = @PolicyVersion, edited_at = now()
-        where id = @Id and status in ('approved', 'rejected')
+        where m.id = @Id and m.author_id = @AuthorId and m.status in ('approved', 'rejected')
+          and exists (select 1 from chat.members me join chat.rooms r on r.id = me.room_id
+                      where me.room_id = m.room_id and me.user_id = @AuthorId and r.archived_at is null)
+        returning {RowColumns}
+        """;
+
+    const string DeleteSql = $"""
+        update chat.messages m set status = @Status, decided_at = now(), decided_by = @AuthorId
+        where m.id = @Id and m.author_id = @AuthorId and m.status = any(@From)
+          and exists (select 1 from chat.members me join chat.rooms r on r.id = me.room_id
+                      where me.room_id = m.room_id and me.user_id = @AuthorId and r.archived_at is null)
         returning {RowColumns}
         """;
 

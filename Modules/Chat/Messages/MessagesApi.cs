@@ -14,18 +14,16 @@ namespace BirbalAI.Chat.Messages;
 /// <summary>Messages over REST for bots and scripts; the pages use the same code.</summary>
 static class MessagesApi
 {
-    public const string SendLimiter = "chat-send";
-
     public sealed record PostRequest(string? Text);
 
     public static void Map(RouteGroupBuilder rooms, RouteGroupBuilder messages)
     {
         rooms.MapGet("/{roomId:guid}/messages", History).WithSummary("History, oldest first; `before` (a message id) pages back").ProducesProblem(403).ProducesProblem(404);
-        rooms.MapPost("/{roomId:guid}/messages", Post).RequireRateLimiting(SendLimiter)
+        rooms.MapPost("/{roomId:guid}/messages", Post)
             .WithSummary("Send a message: moderated before anyone else sees it (status approved, held or rejected)")
             .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(429);
-        messages.MapPut("/{messageId:guid}", Edit).RequireRateLimiting(SendLimiter).WithSummary("Edit your message: moderated again").ProducesProblem(400).ProducesProblem(404).ProducesProblem(429);
-        messages.MapDelete("/{messageId:guid}", Delete).WithSummary("Delete your message").ProducesProblem(404);
+        messages.MapPut("/{messageId:guid}", Edit).WithSummary("Edit your message: moderated again").ProducesProblem(400).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409).ProducesProblem(429);
+        messages.MapDelete("/{messageId:guid}", Delete).WithSummary("Delete your message").ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
         messages.MapPost("/{messageId:guid}/release", Release).WithSummary("Release a held message (room moderators, Admins)").ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
         messages.MapPost("/{messageId:guid}/remove", Remove).WithSummary("Remove a message (room moderators, Admins)").ProducesProblem(403).ProducesProblem(404).ProducesProblem(409);
     }
@@ -43,11 +41,11 @@ static class MessagesApi
         return TypedResults.Ok(history);
     }
 
-    static async Task<IResult> Post(Guid roomId, PostRequest request, ClaimsPrincipal user, ChatMessages messages, CancellationToken ct) =>
-        ToResult(await messages.PostAsync(user, roomId, request.Text, ct));
+    static async Task<IResult> Post(Guid roomId, PostRequest request, ClaimsPrincipal user, ChatMessages messages, HttpResponse response, CancellationToken ct) =>
+        ToResult(await messages.PostAsync(user, roomId, request.Text, ct), response);
 
-    static async Task<IResult> Edit(Guid messageId, PostRequest request, ClaimsPrincipal user, ChatMessages messages, CancellationToken ct) =>
-        ToResult(await messages.EditAsync(user, messageId, request.Text, ct));
+    static async Task<IResult> Edit(Guid messageId, PostRequest request, ClaimsPrincipal user, ChatMessages messages, HttpResponse response, CancellationToken ct) =>
+        ToResult(await messages.EditAsync(user, messageId, request.Text, ct), response);
 
     static async Task<IResult> Delete(Guid messageId, ClaimsPrincipal user, ChatMessages messages, CancellationToken ct) =>
         ToResult(await messages.DeleteAsync(user, messageId, ct));
@@ -58,12 +56,17 @@ static class MessagesApi
     static async Task<IResult> Remove(Guid messageId, ClaimsPrincipal user, ChatMessages messages, CancellationToken ct) =>
         ToResult(await messages.RemoveAsync(user, messageId, ct));
 
-    static IResult ToResult(Outcome outcome) => outcome switch
+    static IResult ToResult(Outcome outcome, HttpResponse? response = null)
     {
-        { Message: { } m, Status: 201 } => TypedResults.Created($"/api/chat/messages/{m.Id}", m),
-        { Message: { } m } => TypedResults.Ok(m),
-        _ => RoomsApi.Problem(outcome.Status, outcome.Error!),
-    };
+        if (outcome.RetryAfter is { } wait && response is not null)
+            response.Headers.RetryAfter = ((int)wait.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return outcome switch
+        {
+            { Message: { } m, Status: 201 } => TypedResults.Created($"/api/chat/messages/{m.Id}", m),
+            { Message: { } m } => TypedResults.Ok(m),
+            _ => RoomsApi.Problem(outcome.Status, outcome.Error!),
+        };
+    }
 }
 
 /// <summary>GET /api/chat/review: held messages in the rooms the caller moderates (every room for Admins).</summary>

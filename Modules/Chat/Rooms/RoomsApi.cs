@@ -17,6 +17,7 @@ static class RoomsApi
     public sealed record CreateRequest(string? Name, bool IsPrivate);
     public sealed record RenameRequest(string? Name);
     public sealed record AddMemberRequest(string? Email, bool Moderator);
+    public sealed record AddMemberResponse(string Detail);
     public sealed record MemberRow(Guid UserId, string Role, DateTime JoinedAt);
 
     public static void Map(RouteGroupBuilder rooms)
@@ -28,7 +29,9 @@ static class RoomsApi
         rooms.MapPost("/{roomId:guid}/join", Join).WithSummary("Join a public room").ProducesProblem(403).ProducesProblem(404);
         rooms.MapPost("/{roomId:guid}/leave", Leave).WithSummary("Leave a room").ProducesProblem(404);
         rooms.MapGet("/{roomId:guid}/members", Members).WithSummary("The room's members (members only)").ProducesProblem(403).ProducesProblem(404);
-        rooms.MapPost("/{roomId:guid}/members", AddMember).WithSummary("Add someone by email, as member or moderator (its moderators, Admins)").ProducesProblem(403).ProducesProblem(404);
+        rooms.MapPost("/{roomId:guid}/members", AddMember)
+            .WithSummary("Add someone by email, as member or moderator (its moderators, Admins); 202 whether or not the email has an account")
+            .ProducesProblem(400).ProducesProblem(403).ProducesProblem(404);
         rooms.MapDelete("/{roomId:guid}/members/{userId:guid}", RemoveMember).WithSummary("Remove someone from the room (its moderators, Admins)").ProducesProblem(403).ProducesProblem(404);
     }
 
@@ -117,15 +120,23 @@ static class RoomsApi
             "select user_id, role, joined_at from chat.members where room_id = @RoomId order by joined_at", new { roomId }, cancellationToken: ct))).AsList());
     }
 
-    static async Task<Results<NoContent, ProblemHttpResult>> AddMember(Guid roomId, AddMemberRequest request, ClaimsPrincipal user, NpgsqlDataSource db,
+    /// <summary>The same answer whether or not the email has an account: a room moderator cannot probe who is registered.</summary>
+    static async Task<Results<Accepted<AddMemberResponse>, ProblemHttpResult>> AddMember(Guid roomId, AddMemberRequest request, ClaimsPrincipal user, NpgsqlDataSource db,
         IUserDirectory directory, IAuditLog audit, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         if (await ModeratedAsync(connection, roomId, user, ct) is { } refused) return refused;
-        return await AddMemberAsync(connection, roomId, request.Email, request.Moderator, user, directory, audit, ct) is { } person
-            ? TypedResults.NoContent()
-            : Problem(404, $"Nobody with the email \"{request.Email}\" has an account here.");
+        if (CheckEmail(request.Email) is { } invalid) return Problem(400, invalid);
+        await AddMemberAsync(connection, roomId, request.Email, request.Moderator, user, directory, audit, ct);
+        return TypedResults.Accepted((string?)null, new AddMemberResponse(MemberAddedNeutrally));
     }
+
+    public static string? CheckEmail(string? email) =>
+        string.IsNullOrWhiteSpace(email) ? "Give the email of the person to add."
+        : email.Trim().Length > 254 ? "An email has at most 254 characters." : null;
+
+    /// <summary>What adding by email answers, account or not (no account enumeration).</summary>
+    public const string MemberAddedNeutrally = "Done: if the email belongs to an account here, that person is in the room now.";
 
     static async Task<Results<NoContent, ProblemHttpResult>> RemoveMember(Guid roomId, Guid userId, ClaimsPrincipal user, NpgsqlDataSource db, IAuditLog audit, CancellationToken ct)
     {
@@ -172,6 +183,7 @@ static class RoomsApi
         403 => "Not allowed",
         404 => "Not found",
         409 => "Conflict",
+        429 => "Too many requests",
         _ => "Refused",
     });
 

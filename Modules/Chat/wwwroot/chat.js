@@ -2,7 +2,7 @@
 (() => {
   const section = document.getElementById("chat");
   if (!section) return;
-  const roomId = section.dataset.room, me = section.dataset.me, moderator = section.dataset.moderator === "true";
+  const roomId = section.dataset.room, me = section.dataset.me, moderator = section.dataset.moderator === "true", archived = section.dataset.archived === "true";
   const filters = JSON.parse(section.dataset.filters || "{}");
   const list = document.getElementById("messages");
   const typing = document.getElementById("typing");
@@ -35,8 +35,9 @@
     if (blurs(m)) li.append(revealButton());
     const actions = document.createElement("span");
     actions.className = "actions";
-    if (m.authorId === me && m.status !== "held" && m.status !== "removed") actions.append(action("edit", "Edit"));
-    if (m.authorId === me && m.status !== "removed") actions.append(action("delete", "Delete"));
+    // An archived room is read-only: its messages are no longer edited or deleted (the server refuses it too).
+    if (m.authorId === me && !archived && m.status !== "held" && m.status !== "removed") actions.append(action("edit", "Edit"));
+    if (m.authorId === me && !archived && m.status !== "removed") actions.append(action("delete", "Delete"));
     if (m.authorId !== me && moderator) actions.append(action("remove", "Remove"));
     li.append(actions);
     return li;

@@ -83,10 +83,12 @@ public sealed class ChatPagesTests : IAsyncLifetime
         var url = $"/chat/rooms/{room}/manage";
         var page = await ann.Page.GetDocumentAsync(url);
 
-        var unknown = await ann.Page.SubmitAsync(page, "#add", new Dictionary<string, string> { ["email"] = "nobody@example.org" }, pageUrl: url);
-        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
-        Assert.Contains("Nobody with the email", (await HtmlForms.ParseAsync(unknown)).QuerySelector("[role=alert]")!.TextContent);
-        var added = await HtmlForms.ParseAsync(await ann.Page.SubmitAsync(page, "#add", new Dictionary<string, string> { ["email"] = bob.Email }, pageUrl: url));
+        var empty = await ann.Page.SubmitAsync(page, "#add", new Dictionary<string, string> { ["email"] = " " }, pageUrl: url);
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        Assert.Contains("Give the email", (await HtmlForms.ParseAsync(empty)).QuerySelector("[role=alert]")!.TextContent);
+        var answer = await ann.Page.SubmitAsync(page, "#add", new Dictionary<string, string> { ["email"] = bob.Email }, pageUrl: url);
+        var added = await ann.Page.GetDocumentAsync(answer.Headers.Location!.OriginalString);
+        Assert.Contains("if the email belongs to an account here", added.QuerySelector("#result")!.TextContent);
         Assert.Equal(2, added.QuerySelectorAll("#members tbody tr").Length);
         Assert.Equal(HttpStatusCode.OK, (await bob.Page.GetAsync($"/chat/rooms/{room}", Ct)).StatusCode);   // bob is in
         Assert.Equal(HttpStatusCode.Redirect, (await bob.Page.GetAsync(url, Ct)).StatusCode);              // but may not manage it (access denied)
@@ -118,5 +120,53 @@ public sealed class ChatPagesTests : IAsyncLifetime
         var room = await ann.Page.GetDocumentAsync(created.Headers.Location!.OriginalString);
         Assert.Equal("book club", room.QuerySelector("h1")!.TextContent);
         Assert.NotNull(room.QuerySelector("script[src='/lib/signalr/signalr.min.js']"));
+    }
+
+    [Fact]
+    public async Task Adding_a_member_on_the_manage_page_answers_alike_whether_or_not_the_email_has_an_account()
+    {
+        var ann = await MemberAsync();
+        var bob = await MemberAsync();
+        var room = (await (await ann.Api.PostAsJsonAsync("/api/chat/rooms", new { name = "porch", isPrivate = true }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
+        var url = $"/chat/rooms/{room}/manage";
+        var page = await ann.Page.GetDocumentAsync(url);
+
+        var existing = await ann.Page.SubmitAsync(page, "#add", new Dictionary<string, string> { ["email"] = bob.Email }, pageUrl: url);
+        var unknown = await ann.Page.SubmitAsync(page, "#add", new Dictionary<string, string> { ["email"] = $"nobody-{Guid.NewGuid():N}"[..24] + "@example.org" }, pageUrl: url);
+
+        Assert.Equal(HttpStatusCode.Redirect, existing.StatusCode);
+        Assert.Equal(existing.StatusCode, unknown.StatusCode);
+        Assert.Equal(existing.Headers.Location, unknown.Headers.Location);
+        Assert.Equal(await existing.Content.ReadAsStringAsync(Ct), await unknown.Content.ReadAsStringAsync(Ct));
+        Assert.Contains("if the email belongs to an account here", (await ann.Page.GetDocumentAsync(unknown.Headers.Location!.OriginalString)).QuerySelector("#result")!.TextContent);
+    }
+
+    [Fact]
+    public async Task The_send_limit_holds_for_the_page_form_and_the_api_alike_and_a_refused_page_keeps_the_text()
+    {
+        await using var strict = App.ReplicaOf(app);
+        strict.WithStarterModel().With("Chat:SendLimit", "3");
+        var (api, _, _, email) = await Accounts.PersonAsync(strict, Roles.Member);
+        var browser = await Accounts.SignInAsync(strict, email);
+        var room = (await (await api.PostAsJsonAsync("/api/chat/rooms", new { name = "porch", isPrivate = false }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
+        var url = $"/chat/rooms/{room}";
+        var page = await browser.GetDocumentAsync(url);
+
+        var first = await browser.SubmitAsync(page, "#send", new Dictionary<string, string> { ["Text"] = "good morning" }, pageUrl: url);
+        var second = await browser.SubmitAsync(page, "#send", new Dictionary<string, string> { ["Text"] = "see you later" }, pageUrl: url);
+        var third = await api.PostAsJsonAsync($"/api/chat/rooms/{room}/messages", new { text = "from a script" }, Ct);
+        var refusedPage = await browser.SubmitAsync(page, "#send", new Dictionary<string, string> { ["Text"] = "one too many" }, pageUrl: url);
+        var refusedApi = await api.PostAsJsonAsync($"/api/chat/rooms/{room}/messages", new { text = "and another" }, Ct);
+
+        Assert.Equal([HttpStatusCode.Redirect, HttpStatusCode.Redirect, HttpStatusCode.Created], new[] { first.StatusCode, second.StatusCode, third.StatusCode });
+        Assert.Equal(HttpStatusCode.TooManyRequests, refusedPage.StatusCode);
+        Assert.NotNull(refusedPage.Headers.RetryAfter);
+        var refused = await HtmlForms.ParseAsync(refusedPage);
+        Assert.Contains("Chat:SendLimit", refused.QuerySelector("[role=alert]")!.TextContent);
+        Assert.Equal("one too many", refused.QuerySelector("#text")!.TextContent);   // what was typed stays in the box
+        Assert.Equal(HttpStatusCode.TooManyRequests, refusedApi.StatusCode);
+        Assert.Equal("application/problem+json", refusedApi.Content.Headers.ContentType?.MediaType);
+        Assert.NotNull(refusedApi.Headers.RetryAfter);
+        Assert.Equal(3, (await api.GetFromJsonAsync<JsonElement>($"{url.Replace("/chat/", "/api/chat/")}/messages", Ct)).GetArrayLength());
     }
 }

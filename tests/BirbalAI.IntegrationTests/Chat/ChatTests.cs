@@ -39,7 +39,7 @@ public sealed class ChatTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
         foreach (var other in others)
-            Assert.Equal(HttpStatusCode.NoContent, (await owner.Client.PostAsJsonAsync($"/api/chat/rooms/{id}/members", new { email = other.Email }, Ct)).StatusCode);
+            Assert.Equal(HttpStatusCode.Accepted, (await owner.Client.PostAsJsonAsync($"/api/chat/rooms/{id}/members", new { email = other.Email }, Ct)).StatusCode);
         return id;
     }
 
@@ -211,7 +211,7 @@ public sealed class ChatTests : IAsyncLifetime
     public async Task Bad_input_gets_problem_details_and_the_send_rate_limit_answers_429()
     {
         await using var strict = App.ReplicaOf(app);
-        strict.WithStarterModel().With("Chat:SendLimit", "2").With("Chat:MaxMessageLength", "20");
+        strict.WithStarterModel().With("Chat:SendLimit", "1").With("Chat:MaxMessageLength", "20");   // a refused text uses no send
         var (client, _, _) = await Accounts.WithApiKeyAsync(strict, Roles.Member);
         var room = (await (await client.PostAsJsonAsync("/api/chat/rooms", new { name = "limits", isPrivate = false }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
 
@@ -226,6 +226,48 @@ public sealed class ChatTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, ok.StatusCode);
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Chat:SendLimit", await limited.Content.ReadAsStringAsync(Ct));
         Assert.NotNull(limited.Headers.RetryAfter);
+    }
+
+    [Fact]
+    public async Task A_removed_member_can_no_longer_edit_or_delete_their_messages_and_nobody_can_in_an_archived_room()
+    {
+        Person mod = await PersonAsync(), ann = await PersonAsync(), bob = await PersonAsync();
+        var room = await RoomAsync(mod, isPrivate: false, ann, bob);
+        var annMessage = (await SendAsync(ann, room, "good morning")).GetProperty("id").GetGuid();
+        var bobMessage = (await SendAsync(bob, room, "see you later")).GetProperty("id").GetGuid();
+        Assert.Equal(HttpStatusCode.NoContent, (await mod.Client.DeleteAsync($"/api/chat/rooms/{room}/members/{ann.Id}", Ct)).StatusCode);
+
+        var removedEdit = await ann.Client.PutAsJsonAsync($"/api/chat/messages/{annMessage}", new { text = "rewritten after I was removed" }, Ct);
+        var removedDelete = await ann.Client.DeleteAsync($"/api/chat/messages/{annMessage}", Ct);
+        Assert.Equal(HttpStatusCode.NoContent, (await mod.Client.PostAsync($"/api/chat/rooms/{room}/archive", null, Ct)).StatusCode);
+        var archivedEdit = await bob.Client.PutAsJsonAsync($"/api/chat/messages/{bobMessage}", new { text = "rewritten in the archive" }, Ct);
+        var archivedDelete = await bob.Client.DeleteAsync($"/api/chat/messages/{bobMessage}", Ct);
+
+        Assert.Equal(HttpStatusCode.Forbidden, removedEdit.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, removedDelete.StatusCode);
+        Assert.Equal("application/problem+json", removedEdit.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.Conflict, archivedEdit.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, archivedDelete.StatusCode);
+        Assert.Contains("archived", await archivedDelete.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(["good morning", "see you later"], (await HistoryAsync(mod, room)).Select(m => m.GetProperty("text").GetString()));
+    }
+
+    [Fact]
+    public async Task Adding_a_member_by_email_answers_alike_whether_or_not_the_email_has_an_account()
+    {
+        Person mod = await PersonAsync(), bob = await PersonAsync();
+        var room = await RoomAsync(mod, isPrivate: true);
+
+        var existing = await mod.Client.PostAsJsonAsync($"/api/chat/rooms/{room}/members", new { email = bob.Email }, Ct);
+        var unknown = await mod.Client.PostAsJsonAsync($"/api/chat/rooms/{room}/members", new { email = $"nobody-{Guid.NewGuid():N}"[..24] + "@example.org" }, Ct);
+
+        Assert.Equal(HttpStatusCode.Accepted, existing.StatusCode);
+        Assert.Equal(existing.StatusCode, unknown.StatusCode);
+        Assert.Equal(existing.Content.Headers.ContentType?.ToString(), unknown.Content.Headers.ContentType?.ToString());
+        Assert.Equal(await existing.Content.ReadAsStringAsync(Ct), await unknown.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(HttpStatusCode.OK, (await bob.Client.GetAsync($"/api/chat/rooms/{room}/messages", Ct)).StatusCode);   // bob is in
+        Assert.Equal(HttpStatusCode.BadRequest, (await mod.Client.PostAsJsonAsync($"/api/chat/rooms/{room}/members", new { email = " " }, Ct)).StatusCode);
     }
 }

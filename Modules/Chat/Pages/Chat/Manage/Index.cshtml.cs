@@ -22,7 +22,12 @@ sealed class IndexModel(NpgsqlDataSource db, IUserDirectory directory, IAuditLog
     public string? Message { get; private set; }
     public int MaxName => options.Value.MaxRoomNameLength;
 
-    public async Task<IActionResult> OnGetAsync(Guid roomId, CancellationToken ct) => await LoadAsync(roomId, ct) ?? Page();
+    public async Task<IActionResult> OnGetAsync(Guid roomId, bool asked, CancellationToken ct)
+    {
+        if (await LoadAsync(roomId, ct) is { } refused) return refused;
+        if (asked) Message = RoomsApi.MemberAddedNeutrally;
+        return Page();
+    }
 
     public Task<IActionResult> OnPostRenameAsync(Guid roomId, string? name, CancellationToken ct) => ActAsync(roomId, async connection =>
     {
@@ -32,13 +37,18 @@ sealed class IndexModel(NpgsqlDataSource db, IUserDirectory directory, IAuditLog
         return null;
     }, ct);
 
-    public Task<IActionResult> OnPostAddAsync(Guid roomId, string? email, bool moderator, CancellationToken ct) => ActAsync(roomId, async connection =>
+    /// <summary>
+    /// Answers alike whether or not the email has an account (no account enumeration): the same redirect, and the
+    /// page it leads to says the same neutral sentence.
+    /// </summary>
+    public async Task<IActionResult> OnPostAddAsync(Guid roomId, string? email, bool moderator, CancellationToken ct)
     {
-        if (await RoomsApi.AddMemberAsync(connection, roomId, email, moderator, User, directory, audit, ct) is not { } person)
-            return $"Nobody with the email \"{email}\" has an account here.";
-        Message = $"{person.DisplayName} is in the room{(moderator ? " as a moderator" : "")}.";
-        return null;
-    }, ct);
+        if (RoomsApi.CheckEmail(email) is { } invalid) return await ActAsync(roomId, _ => Task.FromResult<string?>(invalid), ct);
+        if (await LoadAsync(roomId, ct) is { } refused) return refused;
+        await using (var connection = await db.OpenConnectionAsync(ct))
+            await RoomsApi.AddMemberAsync(connection, roomId, email, moderator, User, directory, audit, ct);
+        return Redirect($"/chat/rooms/{roomId}/manage?asked=true");
+    }
 
     public Task<IActionResult> OnPostRemoveAsync(Guid roomId, Guid userId, CancellationToken ct) => ActAsync(roomId, async connection =>
     {

@@ -30,13 +30,14 @@ sealed class RoomModel(NpgsqlDataSource db, ChatMessages messages, IOptions<Chat
 
     public async Task<IActionResult> OnGetAsync(Guid roomId, Guid? before, CancellationToken ct) => await LoadAsync(roomId, before, ct) ?? Page();
 
-    /// <summary>Without JavaScript the form posts here; with it, chat.js calls the API.</summary>
+    /// <summary>Without JavaScript the form posts here; with it, chat.js calls the API. A refusal keeps the typed text in the box.</summary>
     public async Task<IActionResult> OnPostAsync(Guid roomId, CancellationToken ct)
     {
         var outcome = await messages.PostAsync(User, roomId, Text, ct);
         if (outcome.Message is not null) return Redirect($"/chat/rooms/{roomId}");
         if (await LoadAsync(roomId, null, ct) is { } refused) return refused;
         this.Refuse(outcome.Error!, outcome.Status);
+        if (outcome.RetryAfter is { } wait) Response.Headers.RetryAfter = ((int)wait.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Page();
     }
 
