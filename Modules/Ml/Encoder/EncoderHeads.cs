@@ -67,30 +67,41 @@ sealed class EncoderHeads
             orders[e] = Enumerable.Range(0, embeddings.Count).ToArray();
             random.Shuffle(orders[e]);
         }
-        Parallel.For(0, categories.Count, new ParallelOptions { MaxDegreeOfParallelism = settings.Threads, CancellationToken = ct },
-            c => TrainOne(heads, c, embeddings, labels, orders, settings, ct));
+        // A thread takes every Threads-th category and walks the data once per epoch for all of them: an embedding
+        // is loaded once for its categories, not once per category.
+        var threads = Math.Min(settings.Threads, categories.Count);
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = ct },
+            t => TrainGroup(heads, [.. Enumerable.Range(0, categories.Count).Where(c => c % threads == t)], embeddings, labels, orders, settings, ct));
         return (heads, clock.Elapsed.TotalSeconds);
     }
 
-    static void TrainOne(EncoderHeads heads, int c, IReadOnlyList<float[]> x, IReadOnlyList<bool[]> labels,
+    /// <summary>Adam's state for one category's weights and bias.</summary>
+    sealed class Head(int dim)
+    {
+        public readonly float[] W = new float[dim], Grad = new float[dim], M = new float[dim], V = new float[dim];
+        public float B, GradB, MB, VB, PositiveWeight;
+    }
+
+    static void TrainGroup(EncoderHeads heads, int[] group, IReadOnlyList<float[]> x, IReadOnlyList<bool[]> labels,
         int[][] orders, HeadSettings settings, CancellationToken ct)
     {
         const float Beta1 = 0.9f, Beta2 = 0.999f, Epsilon = 1e-8f;
         var dim = heads.Dim;
-        var positives = labels.Count(l => l[c]);
-        var positiveWeight = settings.ClassWeighting && positives > 0
-            ? (float)Math.Clamp(Math.Sqrt((labels.Count - positives) / (double)positives), 1, 10)
-            : 1f;
-        var w = heads.WeightRow(c).ToArray();
-        var b = 0f;
-        // Start at the base rate: the first steps then learn directions, not the prior.
-        var rate = (positives * positiveWeight + 0.5f) / (positives * positiveWeight + (labels.Count - positives) + 1f);
-        b = MathF.Log(rate / (1 - rate));
-        var grad = new float[dim];
-        var m = new float[dim];
-        var v = new float[dim];
-        var scratch = new float[dim];
-        float mb = 0, vb = 0;
+        var state = group.Select(c =>
+        {
+            var positives = labels.Count(l => l[c]);
+            var head = new Head(dim)
+            {
+                PositiveWeight = settings.ClassWeighting && positives > 0
+                    ? (float)Math.Clamp(Math.Sqrt((labels.Count - positives) / (double)positives), 1, 10)
+                    : 1f,
+            };
+            // Start at the (weighted) base rate: the first steps then learn directions, not the prior.
+            var rate = (positives * head.PositiveWeight + 0.5f) / (positives * head.PositiveWeight + (labels.Count - positives) + 1f);
+            head.B = MathF.Log(rate / (1 - rate));
+            return head;
+        }).ToArray();
+        var step = new float[dim];
         var steps = (long)orders.Length * ((x.Count + settings.BatchSize - 1) / settings.BatchSize);
         long t = 0;
         foreach (var order in orders)
@@ -99,40 +110,50 @@ sealed class EncoderHeads
             for (var start = 0; start < order.Length; start += settings.BatchSize)
             {
                 var end = Math.Min(order.Length, start + settings.BatchSize);
-                Array.Clear(grad);
-                var gb = 0f;
+                foreach (var head in state) { Array.Clear(head.Grad); head.GradB = 0; }
                 for (var k = start; k < end; k++)
                 {
                     var e = x[order[k]];
-                    var label = labels[order[k]][c];
-                    var g = LinearModel.Sigmoid(b + TensorPrimitives.Dot(w, e)) - (label ? 1f : 0f);
-                    if (label) g *= positiveWeight;
-                    TensorPrimitives.MultiplyAdd(e, g, grad, grad);
-                    gb += g;
+                    var label = labels[order[k]];
+                    for (var h = 0; h < state.Length; h++)
+                    {
+                        var head = state[h];
+                        var positive = label[group[h]];
+                        var g = LinearModel.Sigmoid(head.B + TensorPrimitives.Dot(head.W, e)) - (positive ? 1f : 0f);
+                        if (positive) g *= head.PositiveWeight;
+                        TensorPrimitives.MultiplyAdd(e, g, head.Grad, head.Grad);
+                        head.GradB += g;
+                    }
                 }
-                var n = end - start;
-                TensorPrimitives.Multiply(grad, 1f / n, grad);
-                TensorPrimitives.MultiplyAdd(w, settings.L2, grad, grad);
-                gb /= n;
-
                 t++;
-                // Learning rate decays linearly to a tenth: the last epochs settle instead of jittering.
+                // The learning rate decays linearly to a tenth: the last epochs settle instead of jittering.
                 var lr = settings.LearningRate * (float)(1 - 0.9 * (t - 1) / Math.Max(1, steps - 1));
                 var correction1 = 1 - MathF.Pow(Beta1, t);
                 var correction2 = 1 - MathF.Pow(Beta2, t);
-                for (var i = 0; i < dim; i++)
+                var n = end - start;
+                foreach (var head in state)
                 {
-                    m[i] = Beta1 * m[i] + (1 - Beta1) * grad[i];
-                    v[i] = Beta2 * v[i] + (1 - Beta2) * grad[i] * grad[i];
-                    scratch[i] = m[i] / correction1 / (MathF.Sqrt(v[i] / correction2) + Epsilon);
+                    TensorPrimitives.Multiply(head.Grad, 1f / n, head.Grad);
+                    TensorPrimitives.MultiplyAdd(head.W, settings.L2, head.Grad, head.Grad);   // L2 on the weights, not the bias
+                    for (var i = 0; i < dim; i++)
+                    {
+                        var g = head.Grad[i];
+                        head.M[i] = Beta1 * head.M[i] + (1 - Beta1) * g;
+                        head.V[i] = Beta2 * head.V[i] + (1 - Beta2) * g * g;
+                        step[i] = head.M[i] / correction1 / (MathF.Sqrt(head.V[i] / correction2) + Epsilon);
+                    }
+                    TensorPrimitives.MultiplyAdd(step, -lr, head.W, head.W);
+                    var gb = head.GradB / n;
+                    head.MB = Beta1 * head.MB + (1 - Beta1) * gb;
+                    head.VB = Beta2 * head.VB + (1 - Beta2) * gb * gb;
+                    head.B -= lr * (head.MB / correction1) / (MathF.Sqrt(head.VB / correction2) + Epsilon);
                 }
-                TensorPrimitives.MultiplyAdd(scratch, -lr, w, w);
-                mb = Beta1 * mb + (1 - Beta1) * gb;
-                vb = Beta2 * vb + (1 - Beta2) * gb * gb;
-                b -= lr * (mb / correction1) / (MathF.Sqrt(vb / correction2) + Epsilon);
             }
         }
-        w.CopyTo(heads.WeightRow(c));
-        heads.Bias[c] = b;
+        for (var h = 0; h < group.Length; h++)
+        {
+            state[h].W.CopyTo(heads.WeightRow(group[h]));
+            heads.Bias[group[h]] = state[h].B;
+        }
     }
 }

@@ -12,7 +12,7 @@ sealed record EncodedTexts(float[][] Embeddings, TextCoverage[] Coverage);
 /// mask, L2-normalised (as the model was trained); a text's is the mean of its windows', normalised again.
 /// The session comes from the caller (<c>SessionFactory</c>: CUDA with the CPU fallback, no CPU arena).
 /// </summary>
-sealed class SentenceEncoder(InferenceSession session, EncoderTokenizer tokenizer) : IDisposable
+sealed class SentenceEncoder(InferenceSession session, EncoderTokenizer tokenizer, string modelPath) : IDisposable
 {
     public const int Dimensions = 384;
     public const string InputIds = "input_ids", AttentionMask = "attention_mask", TokenTypeIds = "token_type_ids", HiddenState = "last_hidden_state";
@@ -23,9 +23,15 @@ sealed class SentenceEncoder(InferenceSession session, EncoderTokenizer tokenize
 
     public EncoderTokenizer Tokenizer => tokenizer;
 
+    /// <summary>The encoder's model.onnx: what <see cref="EncoderExport"/> composes the heads with.</summary>
+    public string ModelPath => modelPath;
+
+    /// <summary>SHA-256 of <see cref="ModelPath"/>: half of an embedding's cache key.</summary>
+    public string ModelHash => EncoderFiles.Hash(modelPath);
+
     /// <summary>The pretrained encoder shipped in the output (<see cref="EncoderFiles"/>), on a session of <paramref name="sessions"/>.</summary>
     public static SentenceEncoder Open(SessionFactory sessions, EncoderSettings settings) =>
-        new(sessions.Create(File.ReadAllBytes(EncoderFiles.ModelPath)), new EncoderTokenizer(EncoderFiles.VocabularyPath, settings));
+        new(sessions.Create(File.ReadAllBytes(EncoderFiles.ModelPath)), new EncoderTokenizer(EncoderFiles.VocabularyPath, settings), EncoderFiles.ModelPath);
 
     public EncodedTexts Embed(IReadOnlyList<string> texts, CancellationToken ct = default)
     {

@@ -17,22 +17,29 @@ public sealed class EncoderExportTests : IDisposable
         "the bus was late again", "happy birthday to your sister", "the recipe needs more salt", "good morning everyone",
     ];
 
+    static readonly HeadSettings Settings = new(Epochs: 200, BatchSize: 16, LearningRate: 0.05f);
+
     static bool[][] Labels => [.. Train.Select((_, i) => new[] { i < 4, i is >= 4 and < 8 })];
 
     [Fact]
-    public void The_composed_graph_scores_as_the_heads_on_the_encoders_embeddings_and_names_its_categories()
+    public void Trained_once_per_corpus_the_composed_graph_scores_as_the_heads_on_the_encoders_embeddings()
     {
         // Small windows: the long text below spans all three, so the graph's pooling over windows is checked too.
         var encoder = Encoders.SmallWindowEncoder;
         var ct = TestContext.Current.CancellationToken;
-        var (heads, _) = EncoderHeads.Train(encoder.Embed(Train, ct).Embeddings, Labels, Categories, new HeadSettings(Epochs: 200, BatchSize: 16, LearningRate: 0.05f), ct);
-        var onnx = EncoderExport.ToBytes(heads, File.ReadAllBytes(EncoderFiles.ModelPath), Encoders.Small);
-        EncoderExport.Write(directory, onnx, EncoderFiles.VocabularyPath);
+        var cache = new EmbeddingCache(Path.Combine(directory, "cache"));
+        var first = EncoderTraining.Train(encoder, Train, Labels, Categories, Settings, cache, ct);
+        var second = EncoderTraining.Train(encoder, Train, Labels, Categories, Settings, cache, ct);
+        Assert.False(first.FromCache);
+        Assert.True(second.FromCache);   // the same corpus and encoder: not embedded again
+        Assert.True(first.Heads.Weights.AsSpan().SequenceEqual(second.Heads.Weights));
+        var heads = second.Heads;
+        EncoderExport.Write(Path.Combine(directory, "model"), second.Onnx, EncoderFiles.VocabularyPath);
         string[] texts = ["you absolute clown", "i am coming for you", "lovely weather for a picnic",
             "we walked to the lake every morning and swam until noon, then we had lunch by the water and read until the evening, "
             + "and then you idiot, you absolute idiot, ruined the whole week for all of us with your nonsense"];
 
-        using var scorer = EncoderScorer.Open(Encoders.Sessions(), directory, Encoders.Small);
+        using var scorer = EncoderScorer.Open(Encoders.Sessions(), Path.Combine(directory, "model"), Encoders.Small);
         var scored = scorer.Score(texts);
 
         Assert.Equal(Categories, scorer.Categories);
@@ -43,7 +50,7 @@ public sealed class EncoderExportTests : IDisposable
         Assert.False(scored.Coverage[3].Complete);
         Assert.True(scored.Coverage[0].Complete);
         Assert.True(scored.Scores[0][0] > 0.5f && scored.Scores[2][0] < 0.5f, "the heads learned something");
-        Assert.True(File.Exists(Path.Combine(directory, "vocab.txt")));
+        Assert.True(File.Exists(Path.Combine(directory, "model", "vocab.txt")));
     }
 
     public void Dispose()
