@@ -60,7 +60,7 @@ static class OnnxExport
         return result;
     }
 
-    static NodeProto Node(string op, string[] inputs, string output)
+    internal static NodeProto Node(string op, string[] inputs, string output)
     {
         var node = new NodeProto { OpType = op, Name = output };
         node.Input.AddRange(inputs);
@@ -68,7 +68,7 @@ static class OnnxExport
         return node;
     }
 
-    static TensorProto Floats(string name, float[] values, params long[] dims) => new()
+    internal static TensorProto Floats(string name, float[] values, params long[] dims) => new()
     {
         Name = name,
         DataType = (int)TensorProto.Types.DataType.Float,
@@ -76,7 +76,7 @@ static class OnnxExport
         RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())),   // little-endian, as ONNX wants
     };
 
-    static ValueInfoProto Value(string name, TensorProto.Types.DataType type, params object[] dims)
+    internal static ValueInfoProto Value(string name, TensorProto.Types.DataType type, params object[] dims)
     {
         var shape = new TensorShapeProto();
         foreach (var dim in dims)
