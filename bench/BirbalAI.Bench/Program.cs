@@ -15,6 +15,8 @@ using BirbalAI.Ml.Training;
 // buckets and n-gram ranges, early stopping off. Both read the same normalised text, so the comparison is
 // of the learners, not of the normaliser. Usage: BirbalAI.Bench RESULTS.json [DATA.jsonl|csv]; the figures are
 // merged into RESULTS.json (other benchmarks' keys stay).
+if (args is ["eval", var evalResults, var evalModel, var evalDirectory])
+    return BirbalAI.Bench.EvalBench.Run(evalResults, evalModel, evalDirectory);
 if (args is ["serving", var servingResults, var appDll, var modelDirectory, ..])
     return await BirbalAI.Bench.ServingBench.RunAsync(servingResults, appDll, modelDirectory);
 
@@ -23,7 +25,7 @@ var dataFile = args.Length > 1 && args[1].Length > 0 ? args[1] : null;
 var work = Directory.CreateTempSubdirectory("birbal-bench-").FullName;
 var categories = Categories.Default;
 
-var rows = dataFile is null ? StarterData.Generate() : LabelledData.Read(dataFile, categories);
+var rows = dataFile is null ? StarterCorpus.Examples.Select(e => e.ToLabelled()).ToList() : LabelledData.Read(dataFile, categories);
 // The starter set splits by template (its held-out part is honest); other data 80/20 by row, fixed seed.
 var (trainRows, testRows) = dataFile is null
     ? LabelledData.Split(rows, 0.2, seed: 7)

@@ -30,7 +30,7 @@ static class ServingBench
     public static async Task<int> RunAsync(string output, string appDll, string modelDirectory)
     {
         ThreadPool.SetMinThreads(64, 64);   // the generator must not be what queues
-        var texts = StarterData.Generate().Select(r => r.Text).Where(t => t.Length > 0).Take(5000).ToArray();
+        var texts = StarterCorpus.Examples.Select(e => e.ToLabelled()).ToList().Select(r => r.Text).Where(t => t.Length > 0).Take(5000).ToArray();
         var results = new Dictionary<string, object>();
         // BENCH_GC=workstation|server measures one; BENCH_SKIP_APP=1 only the micro-batcher.
         var modes = Environment.GetEnvironmentVariable("BENCH_GC") is { Length: > 0 } only ? [only] : new[] { "workstation", "server" };

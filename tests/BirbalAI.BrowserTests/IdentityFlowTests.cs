@@ -72,8 +72,8 @@ public sealed class IdentityFlowTests : IAsyncLifetime
 
         // The starter model is in production, its metrics marked as what they are.
         await admin.GetByRole(AriaRole.Link, new() { Name = "Models" }).ClickAsync();
-        await Expect(admin.Locator("#versions")).ToContainTextAsync("synthetic starter data");
-        await Expect(admin.Locator("#metrics-note")).ToContainTextAsync("not how it does on real content");
+        await Expect(admin.Locator("#versions")).ToContainTextAsync("starter corpus");
+        await Expect(admin.Locator("#metrics-note")).ToContainTextAsync("a held-out tenth of the examples the project wrote itself");
         await admin.ScreenshotAsync(new() { Path = Shot("models.png"), FullPage = true });
     }
 }

@@ -11,11 +11,14 @@ public static class StarterModels
 
     public static string Directory => Cached.Value;
 
-    /// <summary>Registers the starter model as v1 production when <paramref name="app"/> starts.</summary>
-    public static App WithStarterModel(this App app) => (App)app.With("Ml:StarterModelDirectory", Directory);
+    /// <summary>
+    /// Registers a model as v1 production when <paramref name="app"/> starts: the tests' own <see cref="FixtureModel"/>,
+    /// which is sure of <see cref="Clean"/> and <see cref="Threat"/> whatever the starter model learns.
+    /// </summary>
+    public static App WithStarterModel(this App app) => (App)app.With("Ml:StarterModelDirectory", FixtureModel.Directory);
 
     /// <summary>
-    /// Saves a policy that holds from 0.5 and never rejects: the starter model is sure of its verdicts (scores of 1),
+    /// Saves a policy that holds from 0.5 and never rejects: the fixture model is sure of its verdicts (scores near 1),
     /// so tests that need a held message turn its rejections into reviews.
     /// </summary>
     public static async Task HoldNeverRejectAsync(App app)
@@ -26,7 +29,7 @@ public static class StarterModels
         response.EnsureSuccessStatusCode();
     }
 
-    // Texts the starter model is sure about (trained on their kind): one clean, one it rejects.
-    public const string Clean = "Thanks for the help with the garden today, see you at the market on Saturday";
-    public const string Threat = "I will find where you live and I will kill you";
+    // Texts the fixture model is sure about: one clean, one it rejects.
+    public const string Clean = FixtureModel.Clean;
+    public const string Threat = FixtureModel.Threat;
 }

@@ -17,7 +17,7 @@ static class MlVerbs
     const string TrainUsage = "ml train --data FILE --out DIR [--epochs 25] [--dim 32] [--buckets 200000] [--minn 2] [--maxn 5] [--word-ngrams 2] [--lr 0.2] [--threads 2] [--seed 1] [--validation 0.1] [--early-stopping] [--test FILE]";
     const string EvalUsage = "ml eval --model DIR --data FILE [--target-precision 0.9]";
 
-    const string StarterUsage = "ml starter-data --out FILE [--seed 7]   write the generated starter data as JSONL (with group and language)";
+    const string StarterUsage = "ml starter-data --out FILE   write the starter corpus as one JSONL file (with group and language)";
 
     const string StarterModelUsage = "ml starter-model --cache DIR   train the starter model into DIR unless it is there; prints its folder";
     const string RegisterUsage = "ml register --model DIR [--promote]   add a trained model folder to the registry (and make it production)";
@@ -67,7 +67,7 @@ static class MlVerbs
         services.AddCliVerb(new CliVerb("ml starter-data", StarterUsage, async (_, args, _, output) =>
         {
             var file = args.Option("--out", StarterUsage);
-            var rows = Starter.StarterData.Generate(args.IntOption("--seed", StarterUsage, 7, 0, int.MaxValue));
+            var rows = Starter.StarterCorpus.Examples;
             await File.WriteAllLinesAsync(file, rows.Select(r => JsonSerializer.Serialize(
                 new { text = r.Text, labels = r.Labels, group = r.Group, language = r.Language }, ModelTraining.Compact)));
             await output.WriteLineAsync($"ml starter-data: {rows.Count} examples → {Path.GetFullPath(file)}");

@@ -34,23 +34,32 @@ sealed class LanguageDetection
         return confidence >= MinConfidence && Supported.TryGetValue(language, out var code) ? code : Undetermined;
     }
 
-    // Function words and very common words of Hindi as people type it in Latin letters; few of them are
-    // English, Spanish, German, French or Portuguese words.
+    // Function words and very common words of Hindi as people type it in Latin letters, with their usual
+    // spellings; none of them is a common English, Spanish, German, French or Portuguese word.
     static readonly HashSet<string> HinglishWords =
     [
-        "hai", "hain", "nahi", "nahin", "kya", "kyun", "kyon", "mera", "meri", "mere", "tera", "teri", "tere", "tum", "tumhara",
-        "aap", "aapka", "hum", "hamara", "yeh", "woh", "bahut", "accha", "acha", "bhai", "yaar", "kuch", "koi", "kab", "kaise",
-        "kaisa", "mujhe", "tujhe", "usko", "isko", "raha", "rahi", "rahe", "tha", "thi", "hoga", "hogi", "karo", "karna", "kar",
-        "bhi", "toh", "sab", "log", "abhi", "phir", "matlab", "sach", "bilkul", "chalo", "pata", "dekh", "dekho", "bol", "bolo",
-        "ke", "ki", "ka", "ko", "se", "mein", "aur", "par", "ek", "agar", "lekin", "jab", "tab", "saath", "wala", "wali",
-    ];
+        "hai", "hain", "nahi", "nahin", "nhi", "nai", "kya", "kyaa", "kyun", "kyon", "kyu", "kyunki", "mera", "meri", "mere", "tera", "teri", "tere",
+        "tum", "tumhara", "tumhari", "tumhe", "tumko", "aap", "aapka", "aapki", "aapke", "hum", "hamara", "hamari", "humko", "hume", "humne",
+        "yeh", "bahut", "bohot", "bahot", "accha", "acha", "achha", "bhai", "bhaiya", "yaar", "yar", "kuch", "koi", "kab", "kaise",
+        "kaisa", "kaisi", "kaun", "kahan", "kidhar", "idhar", "udhar", "mujhe", "mujhse", "tujhe", "tujhse", "usko", "isko", "unko", "inko",
+        "uska", "uski", "uske", "iska", "iski", "iske", "unka", "unki", "unke", "apna", "apni", "apne", "raha", "rahi", "rahe", "tha", "thi",         "hoga", "hogi", "honge", "hota", "hoti", "hote", "hoon", "hu", "karo", "karna", "kar", "karta", "karti", "karte", "karega", "karegi", "kare",
+        "kiya", "kiye", "kari", "liya", "liye", "diya", "diye", "gaya", "gayi", "gaye", "bhi", "toh", "sab", "sabko", "abhi", "phir",         "matlab", "sach", "bilkul", "chalo", "dekh", "dekho", "bol", "bolo", "batao", "suno", "samajh", "samjha", "chahiye",
+        "sakta", "sakti", "sakte", "wahi", "yahi", "zyada", "jyada", "thoda", "thodi", "sirf", "kabhi", "hamesha", "pehle", "baad",         "bahar", "raat", "aaj", "paise", "ghar", "dost", "pagal", "bakwas", "ladka", "ladki", "ladke", "wala", "wali", "wale", "waala", "waali",
+        "jaise", "aisa", "aise", "aisi", "waisa", "kyonki", "lekin", "magar", "agar", "saath", "aur", "ek", "haan", "ji", "arre",
+        "arey", "didi", "maine", "kisne", "kisi", "kisko", "jaa", "aaja", "chal", "ruk", "kal", "ne", "ye", "yahan", "wahan", "warna", "itni", "itna", "kitna", "kitni", "aukaat", "reh", "raho",
+        "tabhi", "wahin", "yehi", "yahi", "dalo", "karke", "bech", "aaye", "aayi", "aaya", "jaane", "jana", "jaana", "aana", "dena", "lena", "kab",
+        "ke", "ki", "ka", "ko",     ];
 
-    /// <summary>Latin script, and at least two words and a quarter of all words from the list above.</summary>
+    // Common in Hinglish but also words of other languages ("me", "are", "ja", "par"): half a hit each.
+    static readonly HashSet<string> SharedWords = ["hi", "do", "de", "se", "mein", "woh", "wo", "andar", "pata", "jab", "bata", "beta", "tune", "fir", "me", "mai", "main", "ho", "na", "ya", "par", "pe", "bas", "din", "mat", "log", "tab", "jo", "h", "sun", "aa", "ja", "are"];
+
+    /// <summary>Latin script, at least one word from the first list, and hits (shared words half) making two and a fifth of all words.</summary>
     static bool IsRomanisedHindi(string text)
     {
         if (!text.Any(char.IsAsciiLetter) || text.Any(c => c is >= '\u0900' and <= '\u097F')) return false;
-        var words = text.ToLowerInvariant().Split([' ', ',', '.', '!', '?', ';', ':', '"', '\''], StringSplitOptions.RemoveEmptyEntries);
-        var hits = words.Count(HinglishWords.Contains);
-        return hits >= 2 && hits * 4 >= words.Length;
+        var words = text.ToLowerInvariant().Split([' ', ',', '.', '!', '?', ';', ':', '"', '\'', '\n', '\t', '(', ')'], StringSplitOptions.RemoveEmptyEntries);
+        var strong = words.Count(HinglishWords.Contains);
+        var hits = strong + words.Count(SharedWords.Contains) / 2.0;
+        return strong >= 1 && hits >= 2 && hits * 5 >= words.Length;
     }
 }

@@ -12,7 +12,16 @@ namespace BirbalAI.Ml.Training;
 sealed record ModelCard(
     IReadOnlyList<string> Categories, float[] Thresholds, FeaturizerSettings Featurizer, TrainingSettings Training,
     [property: JsonPropertyName("data_hash")] string DataHash, int TrainExamples, int ValidationExamples,
-    TrainingReport Report, EvaluationReport? Evaluation, string? Source);
+    TrainingReport Report, EvaluationReport? Evaluation, string? Source, CalibrationReport? Calibration = null);
+
+/// <summary>How the scores were calibrated: per category the Platt scaling (after the base-rate shift) and its ECE out of fold.</summary>
+sealed record CalibrationReport(
+    [property: JsonPropertyName("base_rate")] double BaseRate,
+    IReadOnlyList<CategoryCalibration> Categories,
+    [property: JsonPropertyName("ece_max")] double EceMax);
+
+sealed record CategoryCalibration(string Category, double A, double B,
+    [property: JsonPropertyName("fitted_share")] double FittedShare, double Ece);
 
 /// <summary>Data in, a trained and exported model out: normalise and featurise, split, train, tune thresholds, evaluate.</summary>
 static class ModelTraining
@@ -39,13 +48,46 @@ static class ModelTraining
         var train = Featurize(trainRows, categories, features);
         var validation = Featurize(validationRows, categories, features);
         var (model, report) = new Trainer(training).Train(featurizer, categories, train, validation, ct);
+        CalibrationReport? calibration = null;
+        if (validation.Count > 0 && training.CalibrationBaseRate is { } baseRate)
+            calibration = Calibrate(model, validation, baseRate);
         if (validation.Count > 0)
             model.Thresholds = Evaluator.TuneThresholds(categories.Count, validation.Select(e => model.Predict(e.Ids)).ToList(), validation.Select(e => e.Labels).ToList());
         var onnx = OnnxExport.ToBytes(model);
         EvaluationReport? evaluation = null;
         if (test is { Count: > 0 }) evaluation = Evaluate(model, test, categories, languages, source);
-        var card = new ModelCard(categories, model.Thresholds, featurizer, training, LabelledData.Hash(rows), train.Count, validation.Count, report, evaluation, source);
+        var card = new ModelCard(categories, model.Thresholds, featurizer, training, LabelledData.Hash(rows), train.Count, validation.Count, report, evaluation, source, calibration);
         return new Result(model, onnx, card);
+    }
+
+    /// <summary>
+    /// Platt scaling per category on the validation rows (never trained on), shifted to <paramref name="baseRate"/>,
+    /// folded into the model's last layer (σ(A·(w·h + b) + B) = σ((A·w)·h + A·b + B)), so the exported graph
+    /// serves calibrated scores with no extra step. The ECE it reports is cross-fitted and weighted to the base rate.
+    /// </summary>
+    static CalibrationReport Calibrate(LinearModel model, IReadOnlyList<FeaturizedExample> validation, double baseRate)
+    {
+        var raw = validation.Select(e => model.Predict(e.Ids)).ToList();
+        var categories = new List<CategoryCalibration>();
+        for (var c = 0; c < model.Categories.Count; c++)
+        {
+            var scores = raw.Select(s => (double)s[c]).ToList();
+            var labels = validation.Select(e => e.Labels[c]).ToList();
+            var share = labels.Count(l => l) / (double)labels.Count;
+            if (share == 0 || share == 1)
+            {
+                categories.Add(new CategoryCalibration(model.Categories[c], 1, 0, share, 0));
+                continue;
+            }
+            var scaling = Calibration.Fit(scores, labels).ForBaseRate(share, baseRate);
+            var outOfFold = Calibration.CrossFitted(scores, labels).Select(p => PlattScaling.Sigmoid(PlattScaling.Logit(p) + PlattScaling.Logit(baseRate) - PlattScaling.Logit(share))).ToList();
+            var ece = Calibration.ExpectedCalibrationError(outOfFold, labels, baseRate);
+            var row = model.WeightRow(c);
+            for (var d = 0; d < row.Length; d++) row[d] = (float)(scaling.A * row[d]);
+            model.Bias[c] = (float)(scaling.A * model.Bias[c] + scaling.B);
+            categories.Add(new CategoryCalibration(model.Categories[c], scaling.A, scaling.B, share, ece));
+        }
+        return new CalibrationReport(baseRate, categories, categories.Max(c => c.Ece));
     }
 
     public static EvaluationReport Evaluate(LinearModel model, IReadOnlyList<LabelledText> rows, IReadOnlyList<string> categories,

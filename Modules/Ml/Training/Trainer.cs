@@ -5,9 +5,15 @@ using BirbalAI.Ml.Features;
 
 namespace BirbalAI.Ml.Training;
 
+/// <param name="CalibrationBaseRate">
+/// The share of each category in the traffic the calibrated scores are meant for (Platt scaling on validation
+/// data, then shifted from the data's own share to this one); null: no calibration. The corpus is balanced —
+/// a category makes up 5–10% of it — while real traffic holds far less, so a score of 0.5 should mean "as
+/// likely as not" there, not in the corpus.
+/// </param>
 sealed record TrainingSettings(
     int Dim = 32, int Epochs = 25, float LearningRate = 0.2f, int Threads = 2, int Seed = 1,
-    bool ClassWeighting = true, bool EarlyStopping = false, int Patience = 3)
+    bool ClassWeighting = true, bool EarlyStopping = false, int Patience = 3, double? CalibrationBaseRate = null)
 {
     public void Validate()
     {
@@ -15,6 +21,7 @@ sealed record TrainingSettings(
         if (Epochs is < 1 or > 1000) throw new ArgumentException($"epochs: 1 to 1000, not {Epochs}");
         if (LearningRate is <= 0 or > 10) throw new ArgumentException($"learning rate: above 0, at most 10, not {LearningRate}");
         if (Threads is < 1 or > 256) throw new ArgumentException($"threads: 1 to 256, not {Threads}");
+        if (CalibrationBaseRate is <= 0 or >= 1) throw new ArgumentException($"calibration base rate: between 0 and 1, not {CalibrationBaseRate}");
     }
 }
 

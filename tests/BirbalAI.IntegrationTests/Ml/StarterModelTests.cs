@@ -25,7 +25,7 @@ public sealed class StarterModelTests : IAsyncLifetime
     public ValueTask DisposeAsync() => app.DisposeAsync();
 
     [Fact]
-    public async Task The_starter_model_is_the_first_production_version_with_its_metrics_marked_synthetic()
+    public async Task The_starter_model_is_the_first_production_version_with_its_metrics_marked_as_the_starter_corpus()
     {
         var registry = app.Services.GetRequiredService<ModelRegistry>();
 
@@ -35,7 +35,7 @@ public sealed class StarterModelTests : IAsyncLifetime
         Assert.Equal(1, production.Number);
         Assert.Equal(StarterModel.Source, production.Source);
         Assert.Equal(BirbalAI.Ml.Categories.Default, production.Categories);
-        Assert.Equal("synthetic starter data", production.Evaluation!.Note);
+        Assert.Equal("starter corpus", production.Evaluation!.Note);
         Assert.InRange(production.Evaluation.MacroF1, 0.01, 1);
         var onnx = await File.ReadAllBytesAsync(Path.Combine(directory, "model.onnx"), TestContext.Current.CancellationToken);
         Assert.Equal(BlobHash.Of(onnx), production.ArtifactHash);
@@ -45,16 +45,16 @@ public sealed class StarterModelTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_models_page_shows_the_starter_model_with_its_metrics_marked_synthetic()
+    public async Task The_models_page_shows_the_starter_model_with_its_metrics_marked_as_the_starter_corpus()
     {
         var admin = await Accounts.SignedInAsync(app, BirbalAI.Contracts.Identity.Roles.Admin);
 
         var page = await BirbalAI.Testing.HtmlForms.GetDocumentAsync(admin, "/admin/ml/models");
 
         var row = page.QuerySelector("#versions tr[data-version='1']")!.TextContent;
-        Assert.Contains("synthetic starter data", row);
+        Assert.Contains("starter corpus", row);
         Assert.Contains("production", row);
-        Assert.Contains("synthetic starter data", page.QuerySelector("#metrics-note")!.TextContent);
+        Assert.Contains("starter corpus", page.QuerySelector("#metrics-note")!.TextContent);
         Assert.Equal(13, page.QuerySelectorAll("#production-metrics tbody tr").Length);
     }
 
