@@ -26,8 +26,15 @@ sealed class LanguageDetection
 
     readonly LanguageDetector detector = LanguageDetectorBuilder.FromLanguages([.. Supported.Keys]).WithPreloadedLanguageModels().Build();
 
+    /// <summary>
+    /// Lingua reads at most this many characters of a text: a language shows in its first lines, and Lingua's
+    /// n-gram tables over a 20,000-character text cost tens of megabytes per call.
+    /// </summary>
+    public const int MaxChars = 2_000;
+
     public string Detect(string text)
     {
+        if (text.Length > MaxChars) text = text[..(char.IsHighSurrogate(text[MaxChars - 1]) ? MaxChars - 1 : MaxChars)];
         if (text.Count(char.IsLetter) < MinLetters) return Undetermined;
         if (IsRomanisedHindi(text)) return RomanisedHindi;
         var (language, confidence) = detector.ComputeLanguageConfidenceValues(text).First();
