@@ -57,7 +57,8 @@ public static class FixtureModel
 
     static readonly Lazy<string> Trained = new(() =>
     {
-        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', Rows.Select(r => r.Text + "|" + string.Join(',', r.Labels))))))[..12];
+        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', Rows.Select(r => r.Text + "|" + string.Join(',', r.Labels)))
+            + Featurizer + Training + BirbalAI.Ml.Onnx.OnnxExport.FormatVersion)))[..12];
         var directory = Path.Combine(Hosting.AppProcess.RepoRoot, ".local", "models", $"fixture-{key}");
         if (File.Exists(Path.Combine(directory, "model.json"))) return directory;
         var result = ModelTraining.Train(Rows, BirbalAI.Ml.Categories.Default, Featurizer, Training, validationFraction: 0, source: "test fixture");

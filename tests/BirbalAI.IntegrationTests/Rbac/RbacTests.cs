@@ -1,3 +1,4 @@
+using BirbalAI.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using BirbalAI.Contracts.Identity;
@@ -101,6 +102,11 @@ public sealed class RbacTests(App app) : IClassFixture<App>
             (_, keys[caller]) = await app.Services.GetRequiredService<BirbalAI.Identity.Users.UserAdministration>().CreateKeyAsync(null, id, "rbac",
                 caller == RoomModerator ? Roles.Member : caller, TestContext.Current.CancellationToken);
         }
+
+        // Seen once on a fresh CI machine: the job dashboard's very first answer was a 500 while Hangfire was still
+        // starting (not reproduced since). It must answer 200 before the walk; a dashboard that never does still fails here.
+        await Eventually.TrueAsync(async () => (await clients[Roles.Admin].GetAsync("/hangfire", TestContext.Current.CancellationToken)).StatusCode == System.Net.HttpStatusCode.OK,
+            "the job dashboard answers an Admin", TimeSpan.FromSeconds(30));
 
         var failures = new List<string>();
         foreach (var row in Table())
