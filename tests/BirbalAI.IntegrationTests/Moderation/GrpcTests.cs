@@ -25,8 +25,18 @@ public sealed class GrpcTests : IAsyncLifetime
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    BirbalAI.Ml.Grpc.Moderation.ModerationClient Client() => new(GrpcChannel.ForAddress(app.Server.BaseAddress,
-        new GrpcChannelOptions { HttpHandler = app.Server.CreateHandler() }));
+    BirbalAI.Ml.Grpc.Moderation.ModerationClient Client() => ClientOf(app);
+
+    static BirbalAI.Ml.Grpc.Moderation.ModerationClient ClientOf(App of) => new(GrpcChannel.ForAddress(of.Server.BaseAddress,
+        new GrpcChannelOptions { HttpHandler = of.Server.CreateHandler() }));
+
+    /// <summary>A replica of this app whose API rate limit allows <paramref name="permits"/> requests a minute per key.</summary>
+    App LimitedReplica(int permits)
+    {
+        var limited = App.ReplicaOf(app);
+        limited.With("Identity:ApiPerClientLimit", permits.ToString()).With("Identity:ApiWindowSeconds", "60");
+        return limited;
+    }
 
     Metadata Auth(string? bearer = null) => new() { { "authorization", $"Bearer {bearer ?? key}" } };
 
@@ -84,11 +94,9 @@ public sealed class GrpcTests : IAsyncLifetime
     [Fact]
     public async Task Calls_count_against_the_api_rate_limit_and_are_refused_as_resource_exhausted()
     {
-        await using var limited = App.ReplicaOf(app);
-        limited.With("Identity:ApiPerClientLimit", "2").With("Identity:ApiWindowSeconds", "60");
+        await using var limited = LimitedReplica(2);
         var (_, limitedKey, _) = await Accounts.WithApiKeyAsync(limited, Roles.Member);
-        var client = new BirbalAI.Ml.Grpc.Moderation.ModerationClient(GrpcChannel.ForAddress(limited.Server.BaseAddress,
-            new GrpcChannelOptions { HttpHandler = limited.Server.CreateHandler() }));
+        var client = ClientOf(limited);
         var request = new CheckRequest { Texts = { "hello" } };
 
         await client.CheckAsync(request, Auth(limitedKey), cancellationToken: Ct);
@@ -102,8 +110,7 @@ public sealed class GrpcTests : IAsyncLifetime
     [Fact]
     public async Task A_content_type_in_other_letter_case_is_still_grpc_and_still_rate_limited()
     {
-        await using var limited = App.ReplicaOf(app);
-        limited.With("Identity:ApiPerClientLimit", "2").With("Identity:ApiWindowSeconds", "60");
+        await using var limited = LimitedReplica(2);
         var (_, limitedKey, _) = await Accounts.WithApiKeyAsync(limited, Roles.Member);
         var http = limited.Server.CreateClient();
         var frame = Frame(new CheckRequest { Texts = { "hello" } });
@@ -127,11 +134,9 @@ public sealed class GrpcTests : IAsyncLifetime
     [Fact]
     public async Task Every_streamed_request_takes_a_permit_of_the_rate_limit()
     {
-        await using var limited = App.ReplicaOf(app);
-        limited.With("Identity:ApiPerClientLimit", "3").With("Identity:ApiWindowSeconds", "60");
+        await using var limited = LimitedReplica(3);
         var (_, limitedKey, _) = await Accounts.WithApiKeyAsync(limited, Roles.Member);
-        var client = new BirbalAI.Ml.Grpc.Moderation.ModerationClient(GrpcChannel.ForAddress(limited.Server.BaseAddress,
-            new GrpcChannelOptions { HttpHandler = limited.Server.CreateHandler() }));
+        var client = ClientOf(limited);
 
         using var call = client.CheckStream(Auth(limitedKey), cancellationToken: Ct);
         var answered = new List<string>();

@@ -100,6 +100,8 @@ public sealed partial class CorpusTests
         var texts = Corpus.GroupBy(r => Squash(r.Text)).Where(g => g.Count() > 1).Select(g => g.First().Text[..Math.Min(60, g.First().Text.Length)]).ToList();
         Assert.True(texts.Count == 0, $"{texts.Count} duplicated texts, e.g. {string.Join(" | ", texts.Take(5))}");
         Assert.All(Corpus, r => Assert.Contains(r.Language, Languages));
+        var shared = Corpus.GroupBy(r => r.Group).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(shared.Count == 0, $"{shared.Count} groups name more than one example, e.g. {string.Join(", ", shared.Take(5))}");
     }
 
     [Fact]
