@@ -25,6 +25,7 @@ public static class MlModule
         services.AddValidatedOptions<MlOptions>(MlOptions.Section);
         services.AddValidatedOptions<ServingOptions>(ServingOptions.Section);
         services.AddValidatedOptions<ModerationLimits>(ModerationLimits.Section);
+        services.AddValidatedOptions<WatchedWords.WatchedWordLimits>(WatchedWords.WatchedWordLimits.Section);
         services.AddMigrations("ml", typeof(MlModule).Assembly);
         services.AddValidation();
         services.AddSingleton<ModelRegistry>();
@@ -46,6 +47,7 @@ public static class MlModule
             o.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, limits.Value.MaxRequestBytes));
         services.AddAdminLink("Models", "/admin/ml/models", Policies.Admin, order: 300);
         services.AddAdminLink("Policy", "/admin/ml/policy", Policies.Admin, order: 310);
+        services.AddAdminLink("Watched words", "/admin/ml/watched-words", Policies.Admin, order: 315);
         services.AddAdminLink("Try it", "/admin/ml/try", Policies.Annotator, order: 320);
         Cli.MlVerbs.Add(services);
         return services;
@@ -62,6 +64,7 @@ public static class MlModule
         PromoteModelVersion.Map(models);
         GetPolicy.Map(ml);
         UpdatePolicy.Map(ml);
+        WatchedWords.WatchedWordsApi.Map(ml.MapGroup("/watched-words").WithTags("Watched words").RequireAuthorization(Policies.Admin));
         Grpc.ModerationService.Map(app);
         return app;
     }

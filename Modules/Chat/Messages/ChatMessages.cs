@@ -28,7 +28,8 @@ sealed record Outcome(MessageView? Message, int Status = 200, string? Error = nu
 /// <summary>
 /// Chat's messages: every new or edited text is moderated (outside the transaction) before anyone else can
 /// see it, stored with its verdict, and then delivered live — to the room's members when approved, to its
-/// author alone otherwise. Held messages raise <see cref="MessageHeld"/> through the outbox.
+/// author alone otherwise. Held messages raise <see cref="MessageHeld"/> through the outbox, flagged ones (a "flag" watched
+/// word; they stay visible) <see cref="MessageFlagged"/>. Readers see the text as the verdict displays it (censored or replaced).
 /// Every path (API, pages) comes through here, so the rules hold on all of them: only a current member of a live
 /// (not archived) room writes, edits or deletes, and within the send limit.
 /// </summary>
@@ -59,7 +60,7 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
         // Only if the author is still a member of a live room: they may have been removed, or the room archived, during moderation.
         if (await connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition(InsertSql, parameters, tx, cancellationToken: ct)) is not { } row)
             return Outcome.Fail(409, "You left the room or it was archived meanwhile; nothing was sent.");
-        if (verdict.Action == ModerationAction.Review) await Outbox.AddAsync(connection, tx, HeldEvent(row, verdict), ct);
+        await RaiseAsync(connection, tx, row, text!, verdict, ct);
         await tx.CommitAsync(ct);
         var view = row.ToView();
         await DeliverAsync(connection, view, ct);
@@ -85,7 +86,7 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
         // Only if nobody held, removed or deleted it while it was being moderated, and its author is still a member of a live room.
         if (await connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition(UpdateSql, parameters, tx, cancellationToken: ct)) is not { } row)
             return Outcome.Fail(409, "The message changed while you were editing it; reload and try again.");
-        if (verdict.Action == ModerationAction.Review) await Outbox.AddAsync(connection, tx, HeldEvent(row, verdict), ct);
+        await RaiseAsync(connection, tx, row, text!, verdict, ct);
         await tx.CommitAsync(ct);
         var view = row.ToView();
         if (current.Status == Approved && view.Status != Approved) await WithdrawAsync(connection, view, ct);
@@ -208,16 +209,28 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
         await hub.Clients.Users(await RoomAccess.MemberIdsAsync(connection, view.RoomId, ct))
             .SendAsync("message-withdrawn", new { view.Id, view.RoomId }, ct);
 
-    /// <summary>The text and everything its verdict puts on the row: status, action, flagged categories, scores, language, versions.</summary>
+    /// <summary>
+    /// The text and everything its verdict puts on the row: status, action, flagged categories, scores, language, versions,
+    /// and the watched words' part: the text readers see (censored or replaced; rendered as the message's HTML), the matches, the flag.
+    /// </summary>
     DynamicParameters Columns(string text, ModerationVerdict verdict) => new(new
     {
-        Text = text, Html = markdown.ToHtml(text), Status = verdict.Action.ToContentStatus(), Action = verdict.Action.Name(),
+        Text = text, verdict.DisplayText, Html = markdown.ToHtml(verdict.DisplayText ?? text), Status = verdict.Action.ToContentStatus(), Action = verdict.Action.Name(),
         Flagged = verdict.Categories.Where(c => c.Action != ModerationAction.Approve).Select(c => c.Category).ToArray(),
         Scores = JsonSerializer.Serialize(verdict.Scores), verdict.Language, ModelId = verdict.Model.Id, ModelVersion = verdict.Model.Number, verdict.PolicyVersion,
+        Watched = JsonSerializer.Serialize(verdict.Matches), verdict.FlaggedForReview,
     });
 
-    static MessageHeld HeldEvent(Row row, ModerationVerdict verdict) => new(row.Id, row.RoomId, row.AuthorId, row.Text, verdict.Language,
-        verdict.Scores, verdict.Model.Id, verdict.PolicyVersion, DateTimeOffset.UtcNow);
+    /// <summary>In the transaction that stores the message: held ones raise <see cref="MessageHeld"/>; approved ones a "flag" word matched, <see cref="MessageFlagged"/>.</summary>
+    static async Task RaiseAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Row row, string text, ModerationVerdict verdict, CancellationToken ct)
+    {
+        if (verdict.Action == ModerationAction.Review)
+            await Outbox.AddAsync(connection, tx, new MessageHeld(row.Id, row.RoomId, row.AuthorId, text, verdict.Language,
+                verdict.Scores, verdict.Model.Id, verdict.PolicyVersion, DateTimeOffset.UtcNow), ct);
+        else if (verdict.Action == ModerationAction.Approve && verdict.FlaggedForReview)
+            await Outbox.AddAsync(connection, tx, new MessageFlagged(row.Id, row.RoomId, row.AuthorId, text, verdict.Language,
+                verdict.Scores, [.. verdict.Matches.Select(m => m.Explanation)], verdict.Model.Id, verdict.PolicyVersion, DateTimeOffset.UtcNow), ct);
+    }
 
     static Task<Row?> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct) =>
         connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition($"select {RowColumns} from chat.messages where id = @Id", new { id }, cancellationToken: ct));
@@ -240,20 +253,24 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
             JsonSerializer.Deserialize<Dictionary<string, float>>(Scores)!, PostedAt, EditedAt);
     }
 
-    const string RowColumns = "id, room_id, author_id, author_name, text, html, status, flagged, scores::text as scores, posted_at, edited_at";
+    // Readers (the author too) get the text as shown: censored or replaced watched words never leave the server as written.
+    const string RowColumns = "id, room_id, author_id, author_name, coalesce(display_text, text) as text, html, status, flagged, scores::text as scores, posted_at, edited_at";
 
     // The author writes only as a current member of a live room: checked again in the very statement that writes.
     const string InsertSql = $"""
-        insert into chat.messages (id, room_id, author_id, author_name, text, html, status, action, flagged, scores, language, model_id, model_version, policy_version)
-        select @Id, @RoomId, @AuthorId, @AuthorName, @Text, @Html, @Status, @Action, @Flagged, @Scores::jsonb, @Language, @ModelId, @ModelVersion, @PolicyVersion
+        insert into chat.messages (id, room_id, author_id, author_name, text, display_text, html, status, action, flagged, scores, language, model_id, model_version, policy_version,
+            watched, flagged_for_review)
+        select @Id, @RoomId, @AuthorId, @AuthorName, @Text, @DisplayText, @Html, @Status, @Action, @Flagged, @Scores::jsonb, @Language, @ModelId, @ModelVersion, @PolicyVersion,
+            @Watched::jsonb, @FlaggedForReview
         where exists (select 1 from chat.members me join chat.rooms r on r.id = me.room_id
                       where me.room_id = @RoomId and me.user_id = @AuthorId and r.archived_at is null)
         returning {RowColumns}
         """;
 
     const string UpdateSql = $"""
-        update chat.messages m set text = @Text, html = @Html, status = @Status, action = @Action, flagged = @Flagged, scores = @Scores::jsonb,
-            language = @Language, model_id = @ModelId, model_version = @ModelVersion, policy_version = @PolicyVersion, edited_at = now()
+        update chat.messages m set text = @Text, display_text = @DisplayText, html = @Html, status = @Status, action = @Action, flagged = @Flagged, scores = @Scores::jsonb,
+            language = @Language, model_id = @ModelId, model_version = @ModelVersion, policy_version = @PolicyVersion,
+            watched = @Watched::jsonb, flagged_for_review = @FlaggedForReview, edited_at = now()
         where m.id = @Id and m.author_id = @AuthorId and m.status in ('approved', 'rejected')
           and exists (select 1 from chat.members me join chat.rooms r on r.id = me.room_id
                       where me.room_id = m.room_id and me.user_id = @AuthorId and r.archived_at is null)

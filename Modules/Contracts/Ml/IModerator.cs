@@ -39,11 +39,32 @@ public sealed record ModelRef(Guid Id, int Number)
     public string Name => $"birbal-v{Number}";
 }
 
+/// <summary>
+/// A watched word (an admin's own rule) that matched: the entry, its word or pattern, its action ("block",
+/// "require-approval", "flag", "censor", "replace", "add-category"), the category it adds (for "add-category"), and
+/// where it matched in the text as given (<see cref="Start"/>, <see cref="Length"/> in UTF-16 code units; <see cref="Matched"/> is that span).
+/// </summary>
+public sealed record WatchedWordMatch(Guid EntryId, string Pattern, string Action, string? Category, string Matched, int Start, int Length)
+{
+    /// <summary>How explanations name it: "watched word: kill".</summary>
+    public string Explanation => $"watched word: {Pattern}";
+}
+
 /// <summary>The moderation of one text: its language, every category, the overall action (the most severe) and the versions used.</summary>
 public sealed record ModerationVerdict(
     string Language, IReadOnlyList<CategoryVerdict> Categories, ModerationAction Action, ModelRef Model, int PolicyVersion)
 {
-    public bool Flagged => Action != ModerationAction.Approve;
+    /// <summary>Not a plain approval: held, rejected, or approved but flagged for review.</summary>
+    public bool Flagged => Action != ModerationAction.Approve || FlaggedForReview;
+
+    /// <summary>The watched words that matched, in the order of the text; empty when none.</summary>
+    public IReadOnlyList<WatchedWordMatch> Matches { get; init; } = [];
+
+    /// <summary>The text to show instead of the one given (censored or replaced words); null when it is shown unchanged.</summary>
+    public string? DisplayText { get; init; }
+
+    /// <summary>A "flag" watched word matched: the content is approved, and its owner sends it to review.</summary>
+    public bool FlaggedForReview { get; init; }
 
     public IReadOnlyDictionary<string, float> Scores => Categories.ToDictionary(c => c.Category, c => c.Score);
 }

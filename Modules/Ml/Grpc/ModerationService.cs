@@ -63,7 +63,16 @@ sealed class ModerationService(IModerator moderator, ModelRegistry registry, IOp
         };
         foreach (var v in verdicts)
         {
-            var verdict = new Verdict { Language = v.Language, Action = v.Action.Name(), Status = v.Action.ToContentStatus(), Flagged = v.Flagged };
+            var verdict = new Verdict
+            {
+                Language = v.Language, Action = v.Action.Name(), Status = v.Action.ToContentStatus(), Flagged = v.Flagged,
+                FlaggedForReview = v.FlaggedForReview, DisplayText = v.DisplayText ?? "", HasDisplayText = v.DisplayText is not null,
+            };
+            verdict.Matches.AddRange(v.Matches.Select(m => new WatchedWordMatch
+            {
+                EntryId = m.EntryId.ToString(), Pattern = m.Pattern, Action = m.Action, Category = m.Category ?? "", Matched = m.Matched,
+                Start = m.Start, Length = m.Length, Explanation = m.Explanation,
+            }));
             foreach (var c in v.Categories)
             {
                 var category = new CategoryVerdict

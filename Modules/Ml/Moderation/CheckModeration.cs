@@ -20,7 +20,13 @@ static class CheckModeration
     public sealed record Request(string? Text, IReadOnlyList<string>? Texts, string? Model);
 
     public sealed record Category(string Name, float Score, float ReviewThreshold, float RejectThreshold, string Action, IReadOnlyList<Contribution> Explanation);
-    public sealed record Result(string Language, string Action, string Status, bool Flagged, IReadOnlyList<Category> Categories);
+    /// <summary>
+    /// <see cref="Flagged"/>: not a plain approval (held, rejected, or flagged for review). <see cref="Matches"/>: the watched
+    /// words that matched; <see cref="DisplayText"/>: the text to show when they censor or replace (null when unchanged).
+    /// </summary>
+    public sealed record Result(string Language, string Action, string Status, bool Flagged, bool FlaggedForReview, string? DisplayText,
+        IReadOnlyList<Match> Matches, IReadOnlyList<Category> Categories);
+    public sealed record Match(Guid EntryId, string Pattern, string Action, string? Category, string Matched, int Start, int Length, string Explanation);
     public sealed record Response(ModelInfo Model, int PolicyVersion, IReadOnlyList<Result> Results);
     public sealed record ModelInfo(Guid Id, int Number, string Name);
 
@@ -60,7 +66,8 @@ static class CheckModeration
         catch (Exception e) when (RequestBody.FromException(e) is { } known) { return Problem(known); }
         var model = verdicts[0].Model;
         return TypedResults.Ok(new Response(new ModelInfo(model.Id, model.Number, model.Name), verdicts[0].PolicyVersion,
-            [.. verdicts.Select(v => new Result(v.Language, v.Action.Name(), v.Action.ToContentStatus(), v.Flagged,
+            [.. verdicts.Select(v => new Result(v.Language, v.Action.Name(), v.Action.ToContentStatus(), v.Flagged, v.FlaggedForReview, v.DisplayText,
+                [.. v.Matches.Select(m => new Match(m.EntryId, m.Pattern, m.Action, m.Category, m.Matched, m.Start, m.Length, m.Explanation))],
                 [.. v.Categories.Select(c => new Category(c.Category, c.Score, c.ReviewThreshold, c.RejectThreshold, c.Action.Name(), c.Explanation))]))]));
     }
 

@@ -4,9 +4,11 @@ using System.Security.Claims;
 using System.Text.Json;
 using BirbalAI.Contracts.Identity;
 using BirbalAI.Contracts.Ml;
+using BirbalAI.Ml.WatchedWords;
 using BirbalAI.Platform.Messaging;
 using Dapper;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace BirbalAI.Ml.Policy;
@@ -17,6 +19,9 @@ sealed record Thresholds(float Review, float Reject);
 /// <summary>A version of the moderation policy: thresholds per category.</summary>
 sealed record ModerationPolicy(int Version, IReadOnlyDictionary<string, Thresholds> Thresholds, string? Note, DateTime CreatedAt, Guid? CreatedBy)
 {
+    /// <summary>The watched words of this version, compiled; applied before the model on every path.</summary>
+    public WatchedWordMatcher Words { get; init; } = WatchedWordMatcher.Empty;
+
     /// <summary>For a category a model has and the policy does not name yet: held from 0.5, never rejected without a person.</summary>
     public static readonly Thresholds Unlisted = new(0.5f, 1f);
 
@@ -47,9 +52,10 @@ sealed record ModerationPolicy(int Version, IReadOnlyDictionary<string, Threshol
 
 /// <summary>
 /// The policy in force (cached; every replica re-reads it on a broadcast or a reconnect) and its history.
-/// Saving makes a new version, audited in the same transaction.
+/// Saving makes a new version, audited in the same transaction. Watched words are part of it: changing them
+/// saves a new version with the same thresholds, so a verdict's policy version names the exact words used.
 /// </summary>
-sealed class PolicyStore(NpgsqlDataSource db, Broadcasts broadcasts, IAuditLog audit)
+sealed class PolicyStore(NpgsqlDataSource db, Broadcasts broadcasts, IAuditLog audit, IOptions<WatchedWordLimits> wordLimits)
 {
     public const string Channel = "ml.policy";
 
@@ -65,11 +71,62 @@ sealed class PolicyStore(NpgsqlDataSource db, Broadcasts broadcasts, IAuditLog a
     public async Task<ModerationPolicy> ReloadAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition($"{SelectSql} order by version desc limit 1", cancellationToken: ct));
-        var policy = row.ToPolicy();
+        // One snapshot: the latest version and the words in force at it.
+        await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition($"{SelectSql} order by version desc limit 1", transaction: tx, cancellationToken: ct));
+        if (current is { } same && same.Version == row.Version) return same;   // nothing new: keep the compiled words
+        var words = (await connection.QueryAsync<WordRow>(new CommandDefinition(WordsInForceSql, transaction: tx, cancellationToken: ct))).Select(w => w.ToEntry()).ToList();
+        await tx.CommitAsync(ct);
+        var policy = row.ToPolicy() with { Words = new WatchedWordMatcher(words, TimeSpan.FromMilliseconds(wordLimits.Value.RegexTimeoutMs)) };
         // Never step back: a slow reload must not undo a newer version another one already installed.
         if (current is not { } installed || installed.Version <= policy.Version) current = policy;
         return current;
+    }
+
+    /// <summary>
+    /// Saves <paramref name="entries"/> as the whole watched-word list of the next version (same thresholds): entries
+    /// whose id is new are added, changed ones replaced, missing ones removed. Validated as a whole (limits, every
+    /// entry, labels from <paramref name="label"/>); audited with what changed; in force on every replica at once.
+    /// </summary>
+    public async Task<SaveResult> SaveWordsAsync(IReadOnlyList<WatchedWord> entries, IReadOnlyCollection<string> categories, int? expectedVersion,
+        string? note, ClaimsPrincipal actor, CancellationToken ct, Func<int, string>? label = null)
+    {
+        var errors = WatchedWord.ValidateList(entries, wordLimits.Value, categories, label ?? (i => $"entry {i + 1} ('{entries[i].Pattern}')"));
+        if (note?.Length > 500) errors = [.. errors, "note: at most 500 characters"];
+        if (errors.Count > 0) return new Invalid(errors);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(hashtext('ml.policies'))", transaction: tx, cancellationToken: ct));
+        var latest = await connection.ExecuteScalarAsync<int>(new CommandDefinition("select max(version) from ml.policies", transaction: tx, cancellationToken: ct));
+        if (expectedVersion is { } expected && expected != latest) return new Conflict(latest);
+        var before = (await connection.QueryAsync<WordRow>(new CommandDefinition(WordsInForceSql, transaction: tx, cancellationToken: ct))).Select(w => w.ToEntry()).ToDictionary(w => w.Id);
+        var after = entries.ToDictionary(e => e.Id);
+        var removed = before.Values.Where(b => !after.TryGetValue(b.Id, out var a) || a != b).ToList();
+        var added = entries.Where(a => !before.TryGetValue(a.Id, out var b) || a != b).ToList();
+        var version = latest + 1;
+        var row = await connection.QuerySingleAsync<Row>(new CommandDefinition(CopySql, new { Version = version, Latest = latest, note, CreatedBy = actor.UserIdOrNull() }, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition("update ml.watched_words set removed_in = @Version where removed_in is null and id = any(@Ids)",
+            new { Version = version, Ids = removed.Select(r => r.Id).ToArray() }, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition(InsertWordSql, added.Select(a => new
+        {
+            a.Id, AddedIn = version, a.Pattern, a.Kind, a.Action, a.Replacement, a.Category, a.Language, a.WholeWord, CreatedBy = actor.UserIdOrNull(),
+        }), tx, cancellationToken: ct));
+        var changed = added.Where(a => before.ContainsKey(a.Id)).ToList();
+        string Describe(IEnumerable<WatchedWord> list) => string.Join("; ", list.Take(50).Select(w => $"{w.Kind} '{w.Pattern}' → {w.Action}"));
+        await audit.RecordAsync(actor, "ml.watched-words-changed", $"policy v{version}", new Dictionary<string, string?>
+        {
+            ["previous"] = $"v{latest}",
+            ["note"] = note,
+            ["added"] = Describe(added.Where(a => !before.ContainsKey(a.Id))),
+            ["changed"] = Describe(changed),
+            ["removed"] = Describe(removed.Where(r => !after.ContainsKey(r.Id))),
+            ["count"] = entries.Count.ToString(CultureInfo.InvariantCulture),
+        }, tx, ct);
+        await tx.CommitAsync(ct);
+        var policy = row.ToPolicy() with { Words = new WatchedWordMatcher(entries, TimeSpan.FromMilliseconds(wordLimits.Value.RegexTimeoutMs)) };
+        if (current is null || current.Version < policy.Version) current = policy;
+        await broadcasts.PublishAsync(Channel, policy.Version.ToString(CultureInfo.InvariantCulture));
+        return new Saved(policy);
     }
 
     public async Task<IReadOnlyList<ModerationPolicy>> HistoryAsync(int limit, CancellationToken ct)
@@ -105,7 +162,9 @@ sealed class PolicyStore(NpgsqlDataSource db, Broadcasts broadcasts, IAuditLog a
             ["thresholds"] = row.Thresholds,
         }, tx, ct);
         await tx.CommitAsync(ct);
-        var policy = row.ToPolicy();
+        // The words did not change: the same compiled matcher goes on (read again if this replica has none yet).
+        var words = current?.Words ?? (await ReloadAsync(ct)).Words;
+        var policy = row.ToPolicy() with { Words = words };
         if (current is null || current.Version < policy.Version) current = policy;
         await broadcasts.PublishAsync(Channel, policy.Version.ToString(CultureInfo.InvariantCulture));
         return new Saved(policy);
@@ -124,6 +183,36 @@ sealed class PolicyStore(NpgsqlDataSource db, Broadcasts broadcasts, IAuditLog a
         public ModerationPolicy ToPolicy() => new(Version,
             JsonSerializer.Deserialize<Dictionary<string, Thresholds>>(Thresholds, Json)!, Note, CreatedAt, CreatedBy);
     }
+
+    sealed class WordRow
+    {
+        public Guid Id { get; init; }
+        public string Pattern { get; init; } = "";
+        public string Kind { get; init; } = "";
+        public string Action { get; init; } = "";
+        public string? Replacement { get; init; }
+        public string? Category { get; init; }
+        public string? Language { get; init; }
+        public bool WholeWord { get; init; }
+
+        public WatchedWord ToEntry() => new(Id, Pattern, Kind, Action, Replacement, Category, Language, WholeWord);
+    }
+
+    const string WordsInForceSql = """
+        select id, pattern, kind, action, replacement, category, language, whole_word from ml.watched_words
+        where removed_in is null order by created_at, id
+        """;
+
+    const string InsertWordSql = """
+        insert into ml.watched_words (id, added_in, pattern, kind, action, replacement, category, language, whole_word, created_by)
+        values (@Id, @AddedIn, @Pattern, @Kind, @Action, @Replacement, @Category, @Language, @WholeWord, @CreatedBy)
+        """;
+
+    const string CopySql = """
+        insert into ml.policies (version, thresholds, note, created_by)
+        select @Version, thresholds, @Note, @CreatedBy from ml.policies where version = @Latest
+        returning version, thresholds::text as thresholds, note, created_at, created_by
+        """;
 
     const string SelectSql = "select version, thresholds::text as thresholds, note, created_at, created_by from ml.policies";
 

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using BirbalAI.Contracts.Ml;
 using BirbalAI.Ml.Policy;
 using BirbalAI.Ml.Text;
+using BirbalAI.Ml.WatchedWords;
 using BirbalAI.Platform;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +11,9 @@ namespace BirbalAI.Ml.Serving;
 
 /// <summary>
 /// <see cref="IModerator"/>: normalise, featurise and detect the language on the caller's thread, score in the
-/// micro-batcher, then apply the policy in force and explain every category that is not approved.
+/// micro-batcher, then apply the policy in force and explain every category that is not approved. The policy's
+/// watched words are matched while the model scores, and their actions need nothing from it; the model still
+/// scores every text, so a verdict always carries the scores too.
 /// </summary>
 sealed class Moderator(ModelCatalog catalog, MicroBatcher batcher, PolicyStore policies, LanguageDetection languages,
     IOptions<ServingOptions> options, IOptions<ModerationLimits> limits) : IModerator
@@ -45,11 +48,12 @@ sealed class Moderator(ModelCatalog catalog, MicroBatcher batcher, PolicyStore p
             // Not cancelled while it runs: the lease must outlive the batch that uses the session.
             var scoring = batcher.ScoreAsync(model, features);
             var detected = texts.Select(languages.Detect).ToArray();
+            var matches = texts.Select((t, i) => policy.Words.Match(t, detected[i])).ToArray();
             var scores = await scoring;
             var verdicts = new ModerationVerdict[texts.Count];
             for (var i = 0; i < texts.Count; i++)
             {
-                verdicts[i] = Judge(model, policy, scores[i], detected[i], normalized[i]);
+                verdicts[i] = Judge(model, policy, scores[i], detected[i], normalized[i], texts[i], matches[i]);
                 Moderated.Add(1, new KeyValuePair<string, object?>("action", verdicts[i].Action.Name()));
             }
             return verdicts;
@@ -61,25 +65,45 @@ sealed class Moderator(ModelCatalog catalog, MicroBatcher batcher, PolicyStore p
         }
     }
 
-    ModerationVerdict Judge(LoadedModel model, ModerationPolicy policy, float[] scores, string language, string normalized)
+    ModerationVerdict Judge(LoadedModel model, ModerationPolicy policy, float[] scores, string language, string normalized,
+        string text, IReadOnlyList<WatchedWordMatch> matches)
     {
         (int[] Ids, string[] Ngrams)? named = null;
-        var categories = new CategoryVerdict[scores.Length];
+        var added = matches.Where(m => m.Action == WatchedWord.Actions.AddCategory && m.Category is not null).ToLookup(m => m.Category!);
+        var categories = new List<CategoryVerdict>(scores.Length);
         var overall = ModerationAction.Approve;
         for (var c = 0; c < scores.Length; c++)
         {
             var name = model.Categories[c];
             var thresholds = policy.For(name);
-            var action = ModerationPolicy.Decide(scores[c], thresholds);
+            // "add-category": the category scores 1.0 for the policy, so its thresholds decide as for a sure model.
+            var score = added.Contains(name) ? 1f : scores[c];
+            var action = ModerationPolicy.Decide(score, thresholds);
             IReadOnlyList<Contribution> explanation = [];
             if (action != ModerationAction.Approve)
             {
                 named ??= model.Featurizer.FeaturizeWithNgrams(normalized);
                 explanation = model.Explain(named.Value.Ids, named.Value.Ngrams, c, options.Value.ExplanationSize);
             }
-            categories[c] = new CategoryVerdict(name, scores[c], thresholds.Review, thresholds.Reject, action, explanation);
+            if (added.Contains(name)) explanation = [.. added[name].Select(m => new Contribution(m.Explanation, 1f)), .. explanation];
+            categories.Add(new CategoryVerdict(name, score, thresholds.Review, thresholds.Reject, action, explanation));
             if (action > overall) overall = action;
         }
-        return new ModerationVerdict(language, categories, overall, model.Ref, policy.Version);
+        // A category the model does not have (one the taxonomy adds): decided on the watched word alone.
+        foreach (var group in added.Where(g => !model.Categories.Contains(g.Key)))
+        {
+            var thresholds = policy.For(group.Key);
+            var action = ModerationPolicy.Decide(1f, thresholds);
+            categories.Add(new CategoryVerdict(group.Key, 1f, thresholds.Review, thresholds.Reject, action, [.. group.Select(m => new Contribution(m.Explanation, 1f))]));
+            if (action > overall) overall = action;
+        }
+        foreach (var m in matches)
+            if (WatchedWord.Actions.Verdict(m.Action) > overall) overall = WatchedWord.Actions.Verdict(m.Action);
+        return new ModerationVerdict(language, categories, overall, model.Ref, policy.Version)
+        {
+            Matches = matches,
+            DisplayText = matches.Count == 0 ? null : WatchedWordMatcher.Display(text, matches, policy.Words.Entries),
+            FlaggedForReview = matches.Any(m => m.Action == WatchedWord.Actions.Flag),
+        };
     }
 }

@@ -44,7 +44,7 @@ static class TextNormalizer
     }
 
     /// <summary>Zero-width and formatting characters, soft hyphens, Arabic tatweel and short vowel marks.</summary>
-    static bool IsInvisible(Rune rune) => rune.Value switch
+    internal static bool IsInvisible(Rune rune) => rune.Value switch
     {
         0x00AD or 0x200B or 0x200C or 0x200D or 0x200E or 0x200F or 0x2060 or 0xFEFF or 0x0640 => true,
         >= 0x064B and <= 0x065F or 0x0670 => true,
@@ -64,14 +64,14 @@ static class TextNormalizer
     };
 
     /// <summary>Only inside words that also hold ASCII letters: a real Russian or Greek word is left alone.</summary>
-    static string FoldLookalikes(string word)
+    internal static string FoldLookalikes(string word)
     {
         if (!word.AsSpan().ContainsAnyExceptInRange('\0', '\u007F')) return word;   // plain ASCII: nothing to fold
         if (!word.Any(char.IsAsciiLetter) || !word.Any(Lookalikes.ContainsKey)) return word;
         return string.Concat(word.Select(c => Lookalikes.GetValueOrDefault(c, c)));
     }
 
-    static readonly Dictionary<char, char> Leet = new()
+    internal static readonly Dictionary<char, char> Leet = new()
     {
         ['4'] = 'a', ['@'] = 'a', ['3'] = 'e', ['1'] = 'i', ['!'] = 'i', ['0'] = 'o', ['5'] = 's', ['$'] = 's', ['7'] = 't', ['+'] = 't',
     };
@@ -82,7 +82,7 @@ static class TextNormalizer
     /// </summary>
     static readonly System.Buffers.SearchValues<char> LeetChars = System.Buffers.SearchValues.Create("4@31!05$7+");
 
-    static string FoldLeet(string word)
+    internal static string FoldLeet(string word)
     {
         if (!word.AsSpan().ContainsAny(LeetChars) || word.Count(char.IsLetter) < 2) return word;
         var chars = word.ToCharArray();
