@@ -39,7 +39,7 @@ static class WatchedWordsApi
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         words.MapGet("/export", Export).WithSummary("The watched words as CSV").Produces<string>(contentType: "text/csv");
         words.MapPost("/import", Import).WithSummary("Replace the watched words with a CSV file's (all rows valid, or nothing changes)")
-            .Accepts<string>("text/csv").ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
+            .WithDescription("The body is the CSV file itself (text/csv), as the export gives it.").ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
     }
 
     static async Task<Ok<ListResponse>> List(PolicyStore store, CancellationToken ct)
