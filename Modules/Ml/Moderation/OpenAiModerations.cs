@@ -118,7 +118,8 @@ static class OpenAiModerations
         // Every category of OpenAI's taxonomy is present, then any category the model adds.
         var names = BirbalAI.Ml.Categories.Default.Concat(byName.Keys.Where(k => !BirbalAI.Ml.Categories.Default.Contains(k))).ToList();
         return new Result(
-            verdict.Flagged,
+            // Also when watched words censor or replace: an OpenAI client never sees the text to display, so it must not show the original.
+            verdict.Flagged || verdict.DisplayText is not null,
             names.ToDictionary(n => n, n => byName.TryGetValue(n, out var c) && c.Action != ModerationAction.Approve),
             names.ToDictionary(n => n, n => byName.TryGetValue(n, out var c) ? c.Score : 0f),
             names.ToDictionary(n => n, n => byName.ContainsKey(n) ? TextOnly : (IReadOnlyList<string>)[]));
