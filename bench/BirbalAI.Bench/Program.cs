@@ -17,6 +17,8 @@ using BirbalAI.Ml.Training;
 // merged into RESULTS.json (other benchmarks' keys stay).
 if (args is ["eval", var evalResults, var evalModel, var evalDirectory])
     return BirbalAI.Bench.EvalBench.Run(evalResults, evalModel, evalDirectory);
+if (args is ["watched", var watchedResults, var watchedTexts])
+    return BirbalAI.Bench.WatchedWordsBench.Run(watchedResults, watchedTexts);
 if (args is ["serving", var servingResults, var appDll, var modelDirectory, ..])
     return await BirbalAI.Bench.ServingBench.RunAsync(servingResults, appDll, modelDirectory);
 

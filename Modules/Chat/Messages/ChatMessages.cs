@@ -216,7 +216,9 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
     DynamicParameters Columns(string text, ModerationVerdict verdict) => new(new
     {
         Text = text, verdict.DisplayText, Html = markdown.ToHtml(verdict.DisplayText ?? text), Status = verdict.Action.ToContentStatus(), Action = verdict.Action.Name(),
-        Flagged = verdict.Categories.Where(c => c.Action != ModerationAction.Approve).Select(c => c.Category).ToArray(),
+        // What held or refused it: the categories, then the watched words that block or hold ("watched word: …"; its author wrote it).
+        Flagged = verdict.Categories.Where(c => c.Action != ModerationAction.Approve).Select(c => c.Category)
+            .Concat(verdict.Matches.Where(m => m.Action is "block" or "require-approval").Select(m => m.Explanation)).Distinct().ToArray(),
         Scores = JsonSerializer.Serialize(verdict.Scores), verdict.Language, ModelId = verdict.Model.Id, ModelVersion = verdict.Model.Number, verdict.PolicyVersion,
         Watched = JsonSerializer.Serialize(verdict.Matches), verdict.FlaggedForReview,
     });

@@ -57,7 +57,7 @@ public sealed class LayoutTests : IAsyncLifetime
         Assert.Equal(
         [
             "Chat /chat", "Sample help /sample/help", "Sample jobs /sample/jobs", "Users /admin/identity/users", "API keys /admin/identity/api-keys",
-            "Audit /admin/identity/audit", "Models /admin/ml/models", "Policy /admin/ml/policy", "Try it /admin/ml/try", "Jobs /hangfire", "Dead letters /admin/platform/dead-letters",
+            "Audit /admin/identity/audit", "Models /admin/ml/models", "Policy /admin/ml/policy", "Watched words /admin/ml/watched-words", "Try it /admin/ml/try", "Jobs /hangfire", "Dead letters /admin/platform/dead-letters",
             "API reference /swagger",
         ], AdminLinks(await admin.GetDocumentAsync("/")));
     }
