@@ -73,6 +73,7 @@ public sealed class WatchedWordsFlowTests : IAsyncLifetime
         await ben.GetByLabel("Email").FillAsync("ben@example.org");
         await ben.GetByLabel("Password").FillAsync(Password);
         await ben.Keyboard.PressAsync("Enter");
+        await Expect(ben.Locator(".account .who")).ToBeVisibleAsync();
         await ben.GotoAsync("/chat");
         await ben.Locator("#rooms tr", new() { HasText = "allotment" }).GetByRole(AriaRole.Button, new() { Name = "Join" }).ClickAsync();
         await Expect(ben.Locator("#chat")).ToHaveAttributeAsync("data-live", "true");
