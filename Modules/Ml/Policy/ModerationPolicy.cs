@@ -65,6 +65,8 @@ sealed class PolicyStore(NpgsqlDataSource db, Broadcasts broadcasts, IAuditLog a
     public sealed record Saved(ModerationPolicy Policy) : SaveResult;
     public sealed record Invalid(IReadOnlyList<string> Errors) : SaveResult;
     public sealed record Conflict(int CurrentVersion) : SaveResult;
+    /// <summary>The watched word a change names is no longer in force.</summary>
+    public sealed record Missing : SaveResult;
 
     public async Task<ModerationPolicy> CurrentAsync(CancellationToken ct) => current ?? await ReloadAsync(ct);
 
@@ -84,22 +86,27 @@ sealed class PolicyStore(NpgsqlDataSource db, Broadcasts broadcasts, IAuditLog a
     }
 
     /// <summary>
-    /// Saves <paramref name="entries"/> as the whole watched-word list of the next version (same thresholds): entries
-    /// whose id is new are added, changed ones replaced, missing ones removed. Validated as a whole (limits, every
-    /// entry, labels from <paramref name="label"/>); audited with what changed; in force on every replica at once.
+    /// Saves the watched-word list <paramref name="edit"/> makes of the one in force (read under the policy lock, so
+    /// two admins' changes never undo each other) as the next version, same thresholds: entries whose id is new are
+    /// added, changed ones replaced, missing ones removed. <paramref name="edit"/> answers null when what it changes
+    /// is gone (<see cref="Missing"/>). Validated as a whole (limits, every entry, labelled by <paramref name="label"/>);
+    /// audited with what changed; in force on every replica at once.
     /// </summary>
-    public async Task<SaveResult> SaveWordsAsync(IReadOnlyList<WatchedWord> entries, IReadOnlyCollection<string> categories, int? expectedVersion,
-        string? note, ClaimsPrincipal actor, CancellationToken ct, Func<int, string>? label = null)
+    public async Task<SaveResult> SaveWordsAsync(Func<IReadOnlyList<WatchedWord>, IReadOnlyList<WatchedWord>?> edit, IReadOnlyCollection<string> categories,
+        int? expectedVersion, string? note, ClaimsPrincipal actor, CancellationToken ct, Func<WatchedWord, int, string>? label = null)
     {
-        var errors = WatchedWord.ValidateList(entries, wordLimits.Value, categories, label ?? (i => $"entry {i + 1} ('{entries[i].Pattern}')"));
-        if (note?.Length > 500) errors = [.. errors, "note: at most 500 characters"];
-        if (errors.Count > 0) return new Invalid(errors);
+        if (note?.Length > 500) return new Invalid(["note: at most 500 characters"]);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(hashtext('ml.policies'))", transaction: tx, cancellationToken: ct));
         var latest = await connection.ExecuteScalarAsync<int>(new CommandDefinition("select max(version) from ml.policies", transaction: tx, cancellationToken: ct));
         if (expectedVersion is { } expected && expected != latest) return new Conflict(latest);
-        var before = (await connection.QueryAsync<WordRow>(new CommandDefinition(WordsInForceSql, transaction: tx, cancellationToken: ct))).Select(w => w.ToEntry()).ToDictionary(w => w.Id);
+        var inForce = (await connection.QueryAsync<WordRow>(new CommandDefinition(WordsInForceSql, transaction: tx, cancellationToken: ct))).Select(w => w.ToEntry()).ToList();
+        if (edit(inForce) is not { } entries) return new Missing();
+        label ??= (e, i) => $"entry {i + 1} ('{e.Pattern}')";
+        var errors = WatchedWord.ValidateList(entries, wordLimits.Value, categories, i => label(entries[i], i));
+        if (errors.Count > 0) return new Invalid(errors);
+        var before = inForce.ToDictionary(w => w.Id);
         var after = entries.ToDictionary(e => e.Id);
         var removed = before.Values.Where(b => !after.TryGetValue(b.Id, out var a) || a != b).ToList();
         var added = entries.Where(a => !before.TryGetValue(a.Id, out var b) || a != b).ToList();
@@ -162,8 +169,9 @@ sealed class PolicyStore(NpgsqlDataSource db, Broadcasts broadcasts, IAuditLog a
             ["thresholds"] = row.Thresholds,
         }, tx, ct);
         await tx.CommitAsync(ct);
-        // The words did not change: the same compiled matcher goes on (read again if this replica has none yet).
-        var words = current?.Words ?? (await ReloadAsync(ct)).Words;
+        // The words did not change: the compiled matcher goes on when this replica had the version just replaced,
+        // else it reads them (another replica may have changed them since this one last heard).
+        var words = current is { } had && had.Version == latest ? had.Words : (await ReloadAsync(ct)).Words;
         var policy = row.ToPolicy() with { Words = words };
         if (current is null || current.Version < policy.Version) current = policy;
         await broadcasts.PublishAsync(Channel, policy.Version.ToString(CultureInfo.InvariantCulture));

@@ -52,8 +52,7 @@ static class WatchedWordsApi
         PolicyStore store, ModelCatalog catalog, CancellationToken ct)
     {
         var entry = request.ToEntry(Guid.CreateVersion7());
-        var current = (await store.CurrentAsync(ct)).Words.Entries;
-        return await SaveAsync([.. current, entry], $"added {entry.Kind} '{entry.Pattern}'", request.Note, request.ExpectedVersion, user, store, catalog, ct) switch
+        return await SaveAsync(list => [.. list, entry], $"added {entry.Kind} '{entry.Pattern}'", request.Note, request.ExpectedVersion, user, store, catalog, ct) switch
         {
             PolicyStore.Saved saved => TypedResults.Created($"/api/ml/watched-words/{entry.Id}", new SavedResponse(saved.Policy.Version, entry)),
             PolicyStore.Invalid invalid => Invalid(invalid),
@@ -64,12 +63,11 @@ static class WatchedWordsApi
     static async Task<Results<Ok<SavedResponse>, NotFound<ProblemDetails>, ValidationProblem, ProblemHttpResult>> Edit(Guid id, EntryRequest request,
         ClaimsPrincipal user, PolicyStore store, ModelCatalog catalog, CancellationToken ct)
     {
-        var current = (await store.CurrentAsync(ct)).Words.Entries;
-        if (!current.Any(e => e.Id == id)) return NoSuchEntry(id);
         var entry = request.ToEntry(id);
-        return await SaveAsync([.. current.Select(e => e.Id == id ? entry : e)], $"changed {entry.Kind} '{entry.Pattern}'", request.Note, request.ExpectedVersion, user, store, catalog, ct) switch
+        return await SaveAsync(list => Replace(list, id, entry), $"changed {entry.Kind} '{entry.Pattern}'", request.Note, request.ExpectedVersion, user, store, catalog, ct) switch
         {
             PolicyStore.Saved saved => TypedResults.Ok(new SavedResponse(saved.Policy.Version, entry)),
+            PolicyStore.Missing => NoSuchEntry(id),
             PolicyStore.Invalid invalid => Invalid(invalid),
             var other => Conflict(other),
         };
@@ -78,15 +76,19 @@ static class WatchedWordsApi
     static async Task<Results<Ok<SavedResponse>, NotFound<ProblemDetails>, ValidationProblem, ProblemHttpResult>> Delete(Guid id, int? expectedVersion,
         ClaimsPrincipal user, PolicyStore store, ModelCatalog catalog, CancellationToken ct)
     {
-        var current = (await store.CurrentAsync(ct)).Words.Entries;
-        if (current.FirstOrDefault(e => e.Id == id) is not { } gone) return NoSuchEntry(id);
-        return await SaveAsync([.. current.Where(e => e.Id != id)], $"removed {gone.Kind} '{gone.Pattern}'", null, expectedVersion, user, store, catalog, ct) switch
+        var known = (await store.CurrentAsync(ct)).Words.Entries.FirstOrDefault(e => e.Id == id);
+        return await SaveAsync(list => Replace(list, id, null), $"removed {known?.Kind ?? "entry"} '{known?.Pattern ?? id.ToString()}'", null, expectedVersion, user, store, catalog, ct) switch
         {
             PolicyStore.Saved saved => TypedResults.Ok(new SavedResponse(saved.Policy.Version, null)),
+            PolicyStore.Missing => NoSuchEntry(id),
             PolicyStore.Invalid invalid => Invalid(invalid),
             var other => Conflict(other),
         };
     }
+
+    /// <summary><paramref name="list"/> with entry <paramref name="id"/> replaced (removed when <paramref name="entry"/> is null); null when it is not there.</summary>
+    public static IReadOnlyList<WatchedWord>? Replace(IReadOnlyList<WatchedWord> list, Guid id, WatchedWord? entry) =>
+        list.Any(e => e.Id == id) ? [.. list.Where(e => e.Id != id || entry is not null).Select(e => e.Id == id ? entry! : e)] : null;
 
     static async Task<IResult> Export(PolicyStore store, CancellationToken ct) =>
         TypedResults.Text(WatchedWordCsv.Write((await store.CurrentAsync(ct)).Words.Entries), "text/csv; charset=utf-8");
@@ -99,8 +101,8 @@ static class WatchedWordsApi
         var (entries, errors) = WatchedWordCsv.Read(csv);
         if (errors.Count > 0) return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["file"] = [.. errors] }, title: "Invalid watched-words file");
         var rows = entries.Select(e => e.Row).ToList();
-        return await SaveAsync([.. entries.Select(e => e.Entry)], $"imported {entries.Count} entries", null, expectedVersion, user, store, catalog, ct,
-            i => $"row {rows[i]}") switch
+        return await SaveAsync(_ => [.. entries.Select(e => e.Entry)], $"imported {entries.Count} entries", null, expectedVersion, user, store, catalog, ct,
+            (_, i) => $"row {rows[i]}") switch
         {
             PolicyStore.Saved saved => TypedResults.Ok(new ImportResponse(saved.Policy.Version, entries.Count)),
             PolicyStore.Invalid invalid => Invalid(invalid),
@@ -108,10 +110,10 @@ static class WatchedWordsApi
         };
     }
 
-    /// <summary>Saves the whole list; the note says what changed unless the admin wrote one.</summary>
-    public static Task<PolicyStore.SaveResult> SaveAsync(IReadOnlyList<WatchedWord> entries, string what, string? note, int? expectedVersion,
-        ClaimsPrincipal user, PolicyStore store, ModelCatalog catalog, CancellationToken ct, Func<int, string>? label = null) =>
-        store.SaveWordsAsync(entries, PolicyCategories.Known(catalog), expectedVersion, string.IsNullOrWhiteSpace(note) ? $"watched words: {what}" : note.Trim(), user, ct, label);
+    /// <summary>Saves what <paramref name="edit"/> makes of the list in force; the note says what changed unless the admin wrote one.</summary>
+    public static Task<PolicyStore.SaveResult> SaveAsync(Func<IReadOnlyList<WatchedWord>, IReadOnlyList<WatchedWord>?> edit, string what, string? note, int? expectedVersion,
+        ClaimsPrincipal user, PolicyStore store, ModelCatalog catalog, CancellationToken ct, Func<WatchedWord, int, string>? label = null) =>
+        store.SaveWordsAsync(edit, PolicyCategories.Known(catalog), expectedVersion, string.IsNullOrWhiteSpace(note) ? $"watched words: {what}" : note.Trim(), user, ct, label);
 
     static NotFound<ProblemDetails> NoSuchEntry(Guid id) => TypedResults.NotFound(new ProblemDetails
     {

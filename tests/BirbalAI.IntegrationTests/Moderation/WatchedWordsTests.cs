@@ -182,6 +182,26 @@ public sealed class WatchedWordsTests : TwoReplicas
     }
 
     [Fact]
+    public async Task Admins_adding_on_both_replicas_at_once_keep_each_others_words()
+    {
+        var (first, _, _) = await Accounts.WithApiKeyAsync(First, Roles.Admin);
+        var (second, _, _) = await Accounts.WithApiKeyAsync(Second, Roles.Admin);
+
+        var adds = Enumerable.Range(0, 5).SelectMany(i => new[]
+        {
+            first.PostAsJsonAsync("/api/ml/watched-words", new { pattern = $"first{i}", action = "flag" }, Ct),
+            second.PostAsJsonAsync("/api/ml/watched-words", new { pattern = $"second{i}", action = "flag" }, Ct),
+        });
+        var responses = await Task.WhenAll(adds);
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Created, r.StatusCode));
+        await Eventually.TrueAsync(async () => (await second.GetFromJsonAsync<JsonElement>("/api/ml/watched-words", Ct)).GetProperty("policyVersion").GetInt32() == 11,
+            "the second replica has the last version");
+        var entries = (await second.GetFromJsonAsync<JsonElement>("/api/ml/watched-words", Ct)).GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("pattern").GetString()).Order().ToList();
+        Assert.Equal([.. Enumerable.Range(0, 5).SelectMany(i => new[] { $"first{i}", $"second{i}" }).Order()], entries);
+    }
+
+    [Fact]
     public async Task Limits_and_expressions_NonBacktracking_cannot_run_are_refused_as_problem_details()
     {
         var (admin, _, _) = await Accounts.WithApiKeyAsync(First, Roles.Admin);

@@ -56,27 +56,17 @@ sealed class IndexModel(PolicyStore store, ModelCatalog catalog, IModerator mode
     {
         await LoadAsync(ct);
         var entry = Entry.ToEntry();
-        var current = Current.Words.Entries;
-        var editing = Entry.Id is { } id && current.Any(e => e.Id == id);
-        if (Entry.Id is not null && !editing)
-        {
-            this.Refuse("That watched word is no longer in force (someone removed it); add it again if you need it.", StatusCodes.Status404NotFound);
-            return;
-        }
-        IReadOnlyList<WatchedWord> list = editing ? [.. current.Select(e => e.Id == entry.Id ? entry : e)] : [.. current, entry];
-        await SaveAsync(list, $"{(editing ? "changed" : "added")} {entry.Kind} '{entry.Pattern}'", ct, i => list[i].Id == entry.Id ? "this entry" : $"entry '{list[i].Pattern}'");
+        var editing = Entry.Id is not null;
+        await SaveAsync(list => editing ? WatchedWordsApi.Replace(list, entry.Id, entry) : [.. list, entry],
+            $"{(editing ? "changed" : "added")} {entry.Kind} '{entry.Pattern}'", ct, (e, _) => e.Id == entry.Id ? "this entry" : $"entry '{e.Pattern}'");
     }
 
     public async Task OnPostDeleteAsync(Guid id, CancellationToken ct)
     {
         await LoadAsync(ct);
-        if (Current.Words.Entries.FirstOrDefault(e => e.Id == id) is not { } gone)
-        {
-            this.Refuse("That watched word is no longer in force.", StatusCodes.Status404NotFound);
-            return;
-        }
+        var known = Current.Words.Entries.FirstOrDefault(e => e.Id == id);
         Entry = new EntryForm();
-        await SaveAsync([.. Current.Words.Entries.Where(e => e.Id != id)], $"removed {gone.Kind} '{gone.Pattern}'", ct);
+        await SaveAsync(list => WatchedWordsApi.Replace(list, id, null), $"removed {known?.Kind ?? "entry"} '{known?.Pattern ?? id.ToString()}'", ct);
     }
 
     public async Task OnPostTryAsync(CancellationToken ct)
@@ -124,13 +114,14 @@ sealed class IndexModel(PolicyStore store, ModelCatalog catalog, IModerator mode
             return;
         }
         var rows = entries.Select(e => e.Row).ToList();
-        await SaveAsync([.. entries.Select(e => e.Entry)], $"imported {entries.Count} entries from {Path.GetFileName(file.FileName)}", ct, i => $"row {rows[i]}",
+        await SaveAsync(_ => [.. entries.Select(e => e.Entry)], $"imported {entries.Count} entries from {Path.GetFileName(file.FileName)}", ct, (_, i) => $"row {rows[i]}",
             importing: true);
     }
 
-    async Task SaveAsync(IReadOnlyList<WatchedWord> list, string what, CancellationToken ct, Func<int, string>? label = null, bool importing = false)
+    async Task SaveAsync(Func<IReadOnlyList<WatchedWord>, IReadOnlyList<WatchedWord>?> edit, string what, CancellationToken ct,
+        Func<WatchedWord, int, string>? label = null, bool importing = false)
     {
-        var result = await WatchedWordsApi.SaveAsync(list, what, null, ExpectedVersion, User, store, catalog, ct, label);
+        var result = await WatchedWordsApi.SaveAsync(edit, what, null, ExpectedVersion, User, store, catalog, ct, label);
         switch (result)
         {
             case PolicyStore.Saved saved:
@@ -142,6 +133,9 @@ sealed class IndexModel(PolicyStore store, ModelCatalog catalog, IModerator mode
                 break;
             case PolicyStore.Conflict conflict:
                 this.Refuse($"Someone saved policy version {conflict.CurrentVersion} meanwhile. Your entry is still below; reload to see theirs.", StatusCodes.Status409Conflict);
+                break;
+            case PolicyStore.Missing:
+                this.Refuse("That watched word is no longer in force (someone removed it); add it again if you need it.", StatusCodes.Status404NotFound);
                 break;
             case PolicyStore.Invalid invalid:
                 foreach (var error in invalid.Errors) ModelState.AddModelError("", error);
