@@ -23,6 +23,7 @@ public sealed class WatchedWordMatcherTests
     [InlineData("I will k!ll you")]
     [InlineData("I will kіll you")]                  // Cyrillic і
     [InlineData("I will ｋｉｌｌ you")]                // full-width
+    [InlineData("I will 𝐤𝐢𝐥𝐥 you")]                  // mathematical bold (outside the BMP)
     [InlineData("I will ki\u200Bll you")]             // zero-width space
     [InlineData("I will kiiiilll you")]              // stretched
     [InlineData("kill!")]
