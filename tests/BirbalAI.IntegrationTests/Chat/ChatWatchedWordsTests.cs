@@ -66,7 +66,8 @@ public sealed class ChatWatchedWordsTests : IAsyncLifetime
             new { pattern = "pumpkin", action = "require-approval" },
             new { pattern = "turnip", action = "flag" },
             new { pattern = "parsnip", action = "censor" },
-            new { pattern = "radish", action = "replace", replacement = "veg" });
+            new { pattern = "radish", action = "replace", replacement = "veg" },
+            new { pattern = "courgette", action = "add-category", category = "hate" });
         Person ann = await PersonAsync(), bob = await PersonAsync();
         var room = await RoomAsync(ann, bob);
 
@@ -75,9 +76,13 @@ public sealed class ChatWatchedWordsTests : IAsyncLifetime
         var flagged = await SendAsync(ann, room, $"{Base} turnip");
         var censored = await SendAsync(ann, room, $"{Base} **pаrsnip**");
         var replaced = await SendAsync(ann, room, $"{Base} Radish");
+        var categorised = await SendAsync(ann, room, $"{Base} c0urgette");
 
-        Assert.Equal(["rejected", "held", "approved", "approved", "approved"],
-            new[] { blocked, held, flagged, censored, replaced }.Select(m => m.GetProperty("status").GetString()));
+        Assert.Equal(["rejected", "held", "approved", "approved", "approved", "rejected"],
+            new[] { blocked, held, flagged, censored, replaced, categorised }.Select(m => m.GetProperty("status").GetString()));
+        Assert.Equal(["watched word: marrow"], blocked.GetProperty("flagged").EnumerateArray().Select(f => f.GetString()));
+        Assert.Equal(["hate"], categorised.GetProperty("flagged").EnumerateArray().Select(f => f.GetString()));
+        Assert.Equal(1f, categorised.GetProperty("scores").GetProperty("hate").GetSingle());
         var seen = await HistoryAsync(bob, room);
         Assert.Equal(new[] { flagged, censored, replaced }.Select(m => m.GetProperty("id").GetGuid()), seen.Select(m => m.GetProperty("id").GetGuid()));
         Assert.Equal($"{Base} **■■■■■■■**", seen[1].GetProperty("text").GetString());
@@ -88,7 +93,7 @@ public sealed class ChatWatchedWordsTests : IAsyncLifetime
         await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
         var stored = await connection.QuerySingleAsync<(string Text, string DisplayText, string Watched, int PolicyVersion)>(
             "select text, display_text, watched->0->>'Pattern', policy_version from chat.messages where id = @Id", new { Id = censored.GetProperty("id").GetGuid() });
-        Assert.Equal(($"{Base} **pаrsnip**", $"{Base} **■■■■■■■**", 6), (stored.Text, stored.DisplayText, stored.PolicyVersion));
+        Assert.Equal(($"{Base} **pаrsnip**", $"{Base} **■■■■■■■**", 7), (stored.Text, stored.DisplayText, stored.PolicyVersion));
         Assert.Equal("parsnip", stored.Watched);
         Assert.True(await connection.ExecuteScalarAsync<bool>("select flagged_for_review from chat.messages where id = @Id", new { Id = flagged.GetProperty("id").GetGuid() }));
         var flaggedEvent = await connection.QuerySingleAsync<string>("select payload::text from platform.outbox where wire_name = 'chat.message-flagged.v1'");

@@ -106,14 +106,14 @@ public sealed class WatchedWordsTests : TwoReplicas
     public async Task Open_ai_moderations_flag_everything_but_a_plain_approval()
     {
         var admin = await AdminWithVegetablesAsync();
-        string[] inputs = [Base, $"{Base} marrow", $"{Base} pumpkin", $"{Base} turnip", $"{Base} parsnip", $"{Base} courgette", $"{Base} Scunthorpe"];
+        string[] inputs = [Base, $"{Base} marrow", $"{Base} pumpkin", $"{Base} turnip", $"{Base} parsnip", $"{Base} courgette", $"{Base} Scunthorpe", $"{Base} r a d i s h"];
 
         var response = await admin.PostAsJsonAsync("/v1/moderations", new { input = inputs }, Ct);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var results = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("results").EnumerateArray().ToList();
         // A censored text is flagged too: an OpenAI client cannot see the masked text, so it must not show the original.
-        Assert.Equal([false, true, true, true, true, true, false], results.Select(r => r.GetProperty("flagged").GetBoolean()));
+        Assert.Equal([false, true, true, true, true, true, false, true], results.Select(r => r.GetProperty("flagged").GetBoolean()));
         Assert.True(results[5].GetProperty("categories").GetProperty("hate").GetBoolean());
         Assert.Equal(1f, results[5].GetProperty("category_scores").GetProperty("hate").GetSingle());
     }
@@ -126,11 +126,14 @@ public sealed class WatchedWordsTests : TwoReplicas
         var client = new BirbalAI.Ml.Grpc.Moderation.ModerationClient(GrpcChannel.ForAddress(First.Server.BaseAddress,
             new GrpcChannelOptions { HttpHandler = First.Server.CreateHandler() }));
 
-        var response = await client.CheckAsync(new CheckRequest { Texts = { Base, $"{Base} MARR0W", $"{Base} pumpkin", $"{Base} turnip", $"{Base} p.a.r.s.n.i.p", $"{Base} radish" } },
+        var response = await client.CheckAsync(new CheckRequest { Texts = { Base, $"{Base} MARR0W", $"{Base} pumpkin", $"{Base} turnip", $"{Base} p.a.r.s.n.i.p", $"{Base} radish", $"{Base} cоurgette" } },
             new Metadata { { "authorization", $"Bearer {key}" } }, cancellationToken: Ct);
 
         var r = response.Results;
-        Assert.Equal(["approve", "reject", "review", "approve", "approve", "approve"], r.Select(v => v.Action));
+        Assert.Equal(["approve", "reject", "review", "approve", "approve", "approve", "reject"], r.Select(v => v.Action));
+        var hate = r[6].Categories.Single(c => c.Category == "hate");
+        Assert.Equal((1f, "reject", "watched word: courgette"), (hate.Score, hate.Action, hate.Explanation[0].Ngram));
+        Assert.Equal(("add-category", "hate"), (r[6].Matches[0].Action, r[6].Matches[0].Category));
         Assert.Empty(r[0].Matches);
         Assert.False(r[0].HasDisplayText);
         Assert.Equal(("marrow", "block", "MARR0W"), (r[1].Matches[0].Pattern, r[1].Matches[0].Action, r[1].Matches[0].Matched));
