@@ -27,10 +27,17 @@ public static class ModerationActions
 /// <summary>An n-gram of the text and how much it pushed a category's score up (its share of the logit).</summary>
 public sealed record Contribution(string Ngram, float Weight);
 
-/// <summary>One category's score, the policy's thresholds for it, the resulting action, and (when not approved) why.</summary>
+/// <summary>What one component of the model (an ensemble's "ngram" model or "encoder") scored for a category.</summary>
+public sealed record ComponentScore(string Component, float Score);
+
+/// <summary>
+/// One category's score, the policy's thresholds for it, the resulting action, and (when not approved) why: the
+/// n-gram contributions, each component's score, and what drove the score ("ngram", "encoder", "ngram-rest" when the
+/// n-gram model alone scored text beyond the encoder's windows, or "watched-word" when an admin's word added the category).
+/// </summary>
 public sealed record CategoryVerdict(
     string Category, float Score, float ReviewThreshold, float RejectThreshold, ModerationAction Action,
-    IReadOnlyList<Contribution> Explanation);
+    IReadOnlyList<Contribution> Explanation, IReadOnlyList<ComponentScore>? Components = null, string? DrivenBy = null);
 
 /// <summary>The model version that scored a text.</summary>
 public sealed record ModelRef(Guid Id, int Number)

@@ -47,18 +47,19 @@ static class MlVerbs
 
         services.AddCliVerb(new CliVerb("ml starter-model", StarterModelUsage, async (sp, args, _, output) =>
         {
-            var directory = Starter.StarterModel.Ensure(args.Option("--cache", StarterModelUsage), sp.GetRequiredService<LanguageDetection>());
+            var directory = Starter.StarterModel.Ensure(args.Option("--cache", StarterModelUsage), sp.GetRequiredService<LanguageDetection>(),
+                line => Console.Error.WriteLine($"ml starter-model: {line}"));
             await output.WriteLineAsync(directory);
             return 0;
         }, UsesDatabase: false));
 
         services.AddCliVerb(new CliVerb("ml register", RegisterUsage, async (sp, args, _, output) =>
         {
-            (byte[] Onnx, ModelCard Card) model;
-            try { model = ModelTraining.Read(args.Option("--model", RegisterUsage)); }
+            ModelPackage model;
+            try { model = ModelPackage.Read(args.Option("--model", RegisterUsage)); }
             catch (FileNotFoundException e) { throw new CliUsageException(e.Message); }
             var registry = sp.GetRequiredService<Registry.ModelRegistry>();
-            var version = await registry.RegisterAsync(model.Onnx, model.Card, CancellationToken.None);
+            var version = await registry.RegisterAsync(model, CancellationToken.None);
             if (args.Contains("--promote")) await Registry.PromoteModelVersion.PromoteAsync(sp, version.Id.ToString(), null, CancellationToken.None);
             await output.WriteLineAsync($"ml register: v{version.Number} ({version.Id}){(args.Contains("--promote") ? ", now production" : "")}");
             return 0;

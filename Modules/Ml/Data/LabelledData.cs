@@ -157,11 +157,18 @@ static class LabelledData
     /// </summary>
     public static (List<LabelledText> Train, List<LabelledText> Test) Split(IReadOnlyList<LabelledText> rows, double fraction, int seed)
     {
+        var (train, test) = SplitIndices(rows, fraction, seed);
+        return ([.. train.Select(i => rows[i])], [.. test.Select(i => rows[i])]);
+    }
+
+    /// <summary>As <see cref="Split"/>, as row indices (in row order on each side).</summary>
+    public static (int[] Train, int[] Test) SplitIndices(IReadOnlyList<LabelledText> rows, double fraction, int seed)
+    {
         var keys = rows.Select((r, i) => r.Group ?? $"row:{i}").Distinct().Order(StringComparer.Ordinal).ToArray();
         new Random(seed).Shuffle(keys);
         var test = keys.Take((int)Math.Round(keys.Length * fraction)).ToHashSet();
-        var (train, held) = (new List<LabelledText>(), new List<LabelledText>());
-        for (var i = 0; i < rows.Count; i++) (test.Contains(rows[i].Group ?? $"row:{i}") ? held : train).Add(rows[i]);
-        return (train, held);
+        var (train, held) = (new List<int>(), new List<int>());
+        for (var i = 0; i < rows.Count; i++) (test.Contains(rows[i].Group ?? $"row:{i}") ? held : train).Add(i);
+        return ([.. train], [.. held]);
     }
 }

@@ -29,8 +29,19 @@ sealed class EncoderTokenizer
     {
         settings.Validate();
         this.settings = settings;
-        bert = BertTokenizer.Create(vocabularyPath, new BertOptions { LowerCaseBeforeTokenization = true, RemoveNonSpacingMarks = true });
+        bert = BertTokenizer.Create(vocabularyPath, Options);
     }
+
+    /// <summary>The vocabulary as bytes (a registered version's, from the blob store).</summary>
+    public EncoderTokenizer(byte[] vocabulary, EncoderSettings settings)
+    {
+        settings.Validate();
+        this.settings = settings;
+        using var stream = new MemoryStream(vocabulary, writable: false);
+        bert = BertTokenizer.Create(stream, Options);
+    }
+
+    static BertOptions Options => new() { LowerCaseBeforeTokenization = true, RemoveNonSpacingMarks = true };
 
     public EncoderSettings Settings => settings;
     public long ClassificationId => bert.ClassificationTokenId;

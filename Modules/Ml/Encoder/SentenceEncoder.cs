@@ -26,6 +26,9 @@ sealed class SentenceEncoder(InferenceSession session, EncoderTokenizer tokenize
     /// <summary>The encoder's model.onnx: what <see cref="EncoderExport"/> composes the heads with.</summary>
     public string ModelPath => modelPath;
 
+    /// <summary>The vocabulary beside <see cref="ModelPath"/>, which the tokenizer reads.</summary>
+    public string VocabularyPath => Path.Combine(Path.GetDirectoryName(modelPath)!, EncoderFiles.VocabularyFile);
+
     /// <summary>SHA-256 of <see cref="ModelPath"/>: half of an embedding's cache key.</summary>
     public string ModelHash => EncoderFiles.Hash(modelPath);
 

@@ -17,7 +17,8 @@ sealed record EvaluationReport(
     [property: JsonPropertyName("macro_recall")] double MacroRecall,
     [property: JsonPropertyName("macro_pr_auc")] double MacroPrAuc,
     [property: JsonPropertyName("per_language_macro_f1")] IReadOnlyDictionary<string, double> PerLanguageMacroF1,
-    string? Note = null);
+    string? Note = null,
+    [property: JsonPropertyName("per_language_macro_pr_auc")] IReadOnlyDictionary<string, double>? PerLanguageMacroPrAuc = null);
 
 /// <summary>
 /// Per category precision, recall, F1 at the model's threshold, PR-AUC (average precision), and the lowest
@@ -41,6 +42,7 @@ static class Evaluator
         }
         var counted = metrics.Where((m, c) => m.Support > 0 || Counts(scores, labels, c, thresholds[c]).Fp > 0).ToList();
         var perLanguage = new Dictionary<string, double>();
+        var perLanguageAuc = new Dictionary<string, double>();
         if (languages is not null)
             foreach (var language in languages.Distinct().Order(StringComparer.Ordinal))
             {
@@ -50,10 +52,14 @@ static class Evaluator
                     .Where(x => x.counts.Tp + x.counts.Fn > 0 || x.counts.Fp > 0)
                     .Select(x => F1(x.counts.Tp, x.counts.Fp, x.counts.Fn)).ToList();
                 perLanguage[language] = f1s.Count == 0 ? 1 : f1s.Average();
+                var aucs = Enumerable.Range(0, categories.Count)
+                    .Select(c => rows.Select(i => (Score: scores[i][c], Label: labels[i][c])).ToList())
+                    .Where(column => column.Any(x => x.Label)).Select(AveragePrecision).ToList();
+                if (aucs.Count > 0) perLanguageAuc[language] = aucs.Average();
             }
         return new EvaluationReport(scores.Count, targetPrecision, metrics,
             Mean(counted.Select(m => m.F1)), F1(tpAll, fpAll, fnAll), Mean(counted.Select(m => m.Precision)), Mean(counted.Select(m => m.Recall)),
-            Mean(metrics.Where(m => m.Support > 0).Select(m => m.PrAuc)), perLanguage, note);
+            Mean(metrics.Where(m => m.Support > 0).Select(m => m.PrAuc)), perLanguage, note, languages is null ? null : perLanguageAuc);
     }
 
     /// <summary>Per category, the threshold with the best F1 on these (validation) scores; 0.5 where there is no positive.</summary>

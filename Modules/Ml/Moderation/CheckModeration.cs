@@ -19,7 +19,9 @@ static class CheckModeration
     /// <summary>Give <see cref="Text"/> or <see cref="Texts"/>; <see cref="Model"/> names a version (production when absent).</summary>
     public sealed record Request(string? Text, IReadOnlyList<string>? Texts, string? Model);
 
-    public sealed record Category(string Name, float Score, float ReviewThreshold, float RejectThreshold, string Action, IReadOnlyList<Contribution> Explanation);
+    /// <summary>A category's verdict; when not approved, also each component's score and what drove it ("ngram", "encoder", "ngram-rest", "watched-word").</summary>
+    public sealed record Category(string Name, float Score, float ReviewThreshold, float RejectThreshold, string Action, IReadOnlyList<Contribution> Explanation,
+        IReadOnlyList<ComponentScore>? Components = null, string? DrivenBy = null);
     /// <summary>
     /// <see cref="Flagged"/>: not a plain approval (held, rejected, or flagged for review). <see cref="Matches"/>: the watched
     /// words that matched; <see cref="DisplayText"/>: the text to show when they censor or replace (null when unchanged).
@@ -68,7 +70,7 @@ static class CheckModeration
         return TypedResults.Ok(new Response(new ModelInfo(model.Id, model.Number, model.Name), verdicts[0].PolicyVersion,
             [.. verdicts.Select(v => new Result(v.Language, v.Action.Name(), v.Action.ToContentStatus(), v.Flagged, v.FlaggedForReview, v.DisplayText,
                 [.. v.Matches.Select(m => new Match(m.EntryId, m.Pattern, m.Action, m.Category, m.Matched, m.Start, m.Length, m.Explanation))],
-                [.. v.Categories.Select(c => new Category(c.Category, c.Score, c.ReviewThreshold, c.RejectThreshold, c.Action.Name(), c.Explanation))]))]));
+                [.. v.Categories.Select(c => new Category(c.Category, c.Score, c.ReviewThreshold, c.RejectThreshold, c.Action.Name(), c.Explanation, c.Components, c.DrivenBy))]))]));
     }
 
     static IResult Problem(RequestBody.Failure failure) => TypedResults.Problem(failure.Message, statusCode: failure.Status,

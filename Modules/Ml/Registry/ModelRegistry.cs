@@ -23,10 +23,21 @@ sealed class ModelVersion
     public string DataHash { get; init; } = "";
     public string? Metrics { get; init; }
     public string Source { get; init; } = "";
+    public string Kind { get; init; } = ModelKinds.Ngram;
+    public string Components { get; init; } = "[]";
+    public string? Combination { get; init; }
+
+    public IReadOnlyList<RegisteredComponent> ComponentList => JsonSerializer.Deserialize<RegisteredComponent[]>(Components, ModelTraining.Json)!;
+    public Ensemble.Combination? CombinationWeights => Combination is null ? null : JsonSerializer.Deserialize<Ensemble.Combination>(Combination, ModelTraining.Json);
 
     public FeaturizerSettings FeaturizerSettings => JsonSerializer.Deserialize<FeaturizerSettings>(Featurizer, ModelTraining.Json)!;
     public EvaluationReport? Evaluation => Metrics is null ? null : JsonSerializer.Deserialize<EvaluationReport>(Metrics, ModelTraining.Json);
 }
+
+/// <summary>One artifact of a version in the blob store: its kind, hash and size; an encoder's vocabulary and settings; its own test metrics.</summary>
+sealed record RegisteredComponent(string Kind, string Artifact, long Size, string? Vocabulary = null, string? Encoder = null,
+    [property: System.Text.Json.Serialization.JsonPropertyName("encoder_settings")] Encoder.EncoderSettings? EncoderSettings = null,
+    EvaluationReport? Evaluation = null, IReadOnlyList<string>? Languages = null);
 
 /// <summary>
 /// The model registry (schema ml): every version with its artifact (in the blob store), featuriser
@@ -34,19 +45,39 @@ sealed class ModelVersion
 /// </summary>
 sealed class ModelRegistry(NpgsqlDataSource db, IBlobStore blobs)
 {
-    public async Task<ModelVersion> RegisterAsync(byte[] onnx, ModelCard card, CancellationToken ct) =>
-        (await RegisterAsync(onnx, card, firstAndProduction: false, ct))!;
+    public Task<ModelVersion> RegisterAsync(byte[] onnx, ModelCard card, CancellationToken ct) =>
+        RegisterAsync(new ModelPackage(card, onnx), ct);
+
+    public async Task<ModelVersion> RegisterAsync(ModelPackage package, CancellationToken ct) =>
+        (await RegisterAsync(package, firstAndProduction: false, ct))!;
 
     /// <summary>
     /// Registers the model as the first version and makes it production, only while the registry is empty;
     /// replicas starting together decide under one lock, so exactly one registers it. Null when not empty.
     /// </summary>
     public Task<ModelVersion?> RegisterFirstAsync(byte[] onnx, ModelCard card, CancellationToken ct) =>
-        RegisterAsync(onnx, card, firstAndProduction: true, ct);
+        RegisterAsync(new ModelPackage(card, onnx), firstAndProduction: true, ct);
 
-    async Task<ModelVersion?> RegisterAsync(byte[] onnx, ModelCard card, bool firstAndProduction, CancellationToken ct)
+    public Task<ModelVersion?> RegisterFirstAsync(ModelPackage package, CancellationToken ct) =>
+        RegisterAsync(package, firstAndProduction: true, ct);
+
+    async Task<ModelVersion?> RegisterAsync(ModelPackage package, bool firstAndProduction, CancellationToken ct)
     {
-        var hash = await blobs.PutAsync(onnx, ct);
+        package.Validate();
+        var card = package.Card;
+        // Blobs first (content-addressed, so a retry or a replica registering the same files stores nothing twice).
+        var components = new List<RegisteredComponent>();
+        var ngramCard = card.Components?.FirstOrDefault(c => c.Kind == ModelKinds.Ngram);
+        var encoderCard = card.Components?.FirstOrDefault(c => c.Kind == ModelKinds.Encoder);
+        if (package.HasNgram)
+            components.Add(new RegisteredComponent(ModelKinds.Ngram, await blobs.PutAsync(package.Ngram!, ct), package.Ngram!.Length,
+                Evaluation: ngramCard?.Evaluation));
+        if (package.HasEncoder)
+            components.Add(new RegisteredComponent(ModelKinds.Encoder, await blobs.PutAsync(package.Encoder!, ct), package.Encoder!.Length,
+                await blobs.PutAsync(package.Vocabulary!, ct), encoderCard?.Encoder, encoderCard?.EncoderSettings ?? Encoder.EncoderSettings.Default,
+                encoderCard?.Evaluation, encoderCard?.Languages));
+        var primary = components[0];
+        var (hash, onnx) = (primary.Artifact, primary.Size);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         // Numbers in registration order, also when two replicas register at once.
@@ -56,12 +87,15 @@ sealed class ModelRegistry(NpgsqlDataSource db, IBlobStore blobs)
             return null;
         var version = await connection.QuerySingleAsync<ModelVersion>(new CommandDefinition(InsertSql, new
         {
-            Id = Guid.CreateVersion7(), hash, Size = (long)onnx.Length, Categories = card.Categories.ToArray(), card.Thresholds,
+            Id = Guid.CreateVersion7(), hash, Size = onnx, Categories = card.Categories.ToArray(), card.Thresholds,
             Featurizer = JsonSerializer.Serialize(card.Featurizer, ModelTraining.Json),
             Training = JsonSerializer.Serialize(card.Training, ModelTraining.Json),
             card.DataHash,
             Metrics = card.Evaluation is null ? null : JsonSerializer.Serialize(card.Evaluation, ModelTraining.Json),
             Source = card.Source ?? "trained",
+            card.Kind,
+            Components = JsonSerializer.Serialize(components, ModelTraining.Json),
+            Combination = card.Combination is null ? null : JsonSerializer.Serialize(card.Combination, ModelTraining.Json),
         }, tx, cancellationToken: ct));
         if (firstAndProduction)
             await connection.ExecuteAsync(new CommandDefinition(PromoteSql, new { VersionId = version.Id, By = (Guid?)null }, tx, cancellationToken: ct));
@@ -119,15 +153,19 @@ sealed class ModelRegistry(NpgsqlDataSource db, IBlobStore blobs)
 
     public Task<byte[]> ArtifactAsync(ModelVersion version, CancellationToken ct) => blobs.GetAsync(version.ArtifactHash, ct);
 
+    public Task<byte[]> BlobAsync(string hash, CancellationToken ct) => blobs.GetAsync(hash, ct);
+
     const string Columns = """
         v.id, v.number, v.created_at, v.artifact_hash, v.artifact_size, v.categories, v.thresholds,
-        v.featurizer::text as featurizer, v.training::text as training, v.data_hash, v.metrics::text as metrics, v.source
+        v.featurizer::text as featurizer, v.training::text as training, v.data_hash, v.metrics::text as metrics, v.source,
+        v.kind, v.components::text as components, v.combination::text as combination
         """;
 
     const string InsertSql = $"""
-        insert into ml.model_versions as v (id, number, artifact_hash, artifact_size, categories, thresholds, featurizer, training, data_hash, metrics, source)
+        insert into ml.model_versions as v (id, number, artifact_hash, artifact_size, categories, thresholds, featurizer, training, data_hash, metrics, source,
+                                       kind, components, combination)
         values (@Id, (select coalesce(max(number), 0) + 1 from ml.model_versions), @Hash, @Size, @Categories, @Thresholds,
-                @Featurizer::jsonb, @Training::jsonb, @DataHash, @Metrics::jsonb, @Source)
+                @Featurizer::jsonb, @Training::jsonb, @DataHash, @Metrics::jsonb, @Source, @Kind, @Components::jsonb, @Combination::jsonb)
         returning {Columns}
         """;
 

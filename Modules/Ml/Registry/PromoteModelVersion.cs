@@ -57,7 +57,7 @@ static class PromoteModelVersion
 static class ListModelVersions
 {
     public sealed record Row(Guid Id, int Number, string Name, DateTime CreatedAt, string Source, IReadOnlyList<string> Categories,
-        double? MacroF1, double? MicroF1, bool Production, bool Loaded);
+        double? MacroF1, double? MicroF1, bool Production, bool Loaded, string Kind, IReadOnlyList<string> Components);
 
     public static void Map(RouteGroupBuilder models) => models.MapGet("/", Handle)
         .RequireAuthorization(Policies.Admin)
@@ -69,6 +69,6 @@ static class ListModelVersions
         var loaded = catalog.Loaded.Select(r => r.Id).ToHashSet();
         return TypedResults.Ok<IReadOnlyList<Row>>([.. (await registry.ListAsync(ct)).Select(v => new Row(
             v.Id, v.Number, $"birbal-v{v.Number}", v.CreatedAt, v.Source, v.Categories, v.Evaluation?.MacroF1, v.Evaluation?.MicroF1,
-            v.Id == production?.Id, loaded.Contains(v.Id)))]);
+            v.Id == production?.Id, loaded.Contains(v.Id), v.Kind, [.. v.ComponentList.Select(c => c.Kind)]))]);
     }
 }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace BirbalAI.Ml.Serving;
 
 /// <summary>
-/// Coalesces concurrent scoring requests into one ONNX Runtime call: a batch takes what is queued when the
+/// Coalesces concurrent scoring requests into one ONNX Runtime call per component: a batch takes what is queued when the
 /// batcher is free, up to <see cref="ServingOptions.MaxBatchTexts"/> texts, waiting at most
 /// <see cref="ServingOptions.MaxBatchDelayMs"/> for more (0: not at all). With micro-batching off every
 /// request runs alone, on its own thread.
@@ -14,7 +14,7 @@ namespace BirbalAI.Ml.Serving;
 /// </summary>
 sealed class MicroBatcher : IAsyncDisposable
 {
-    sealed record Pending(LoadedModel Model, IReadOnlyList<int[]> Features, TaskCompletionSource<float[][]> Done);
+    sealed record Pending(LoadedModel Model, IReadOnlyList<PreparedText> Texts, TaskCompletionSource<ComponentScores[]> Done);
 
     readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = false });
     readonly ServingOptions options;
@@ -33,14 +33,19 @@ sealed class MicroBatcher : IAsyncDisposable
     public long Texts => Interlocked.Read(ref texts);
     long batches, texts;
 
-    public Task<float[][]> ScoreAsync(LoadedModel model, IReadOnlyList<int[]> features)
+    /// <summary>An n-gram model's scores for featurised texts.</summary>
+    public async Task<float[][]> ScoreAsync(LoadedModel model, IReadOnlyList<int[]> features) =>
+        [.. (await ScoreAsync(model, [.. features.Select(f => new PreparedText(f))])).Select(s => s.Ngram!)];
+
+    /// <summary>Every component's scores for prepared texts (<see cref="LoadedModel.Prepare"/>).</summary>
+    public Task<ComponentScores[]> ScoreAsync(LoadedModel model, IReadOnlyList<PreparedText> texts)
     {
         if (!options.MicroBatching)
         {
-            Count(features.Count);
-            return Task.FromResult(model.Score(features, options.MaxBatchFeatures));
+            Count(texts.Count);
+            return Task.FromResult(model.Score(texts, options.MaxBatchFeatures));
         }
-        var pending = new Pending(model, features, new TaskCompletionSource<float[][]>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(model, texts, new TaskCompletionSource<ComponentScores[]>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(MicroBatcher));
         return pending.Done.Task;
     }
@@ -54,14 +59,14 @@ sealed class MicroBatcher : IAsyncDisposable
         {
             if (!reader.TryRead(out var first)) continue;
             batch.Add(first);
-            var size = first.Features.Count;
+            var size = first.Texts.Count;
             var deadline = Stopwatch.GetTimestamp() + delay;
             while (size < options.MaxBatchTexts)
             {
                 if (reader.TryRead(out var next))
                 {
                     batch.Add(next);
-                    size += next.Features.Count;
+                    size += next.Texts.Count;
                     continue;
                 }
                 var remaining = deadline - Stopwatch.GetTimestamp();
@@ -85,15 +90,15 @@ sealed class MicroBatcher : IAsyncDisposable
     {
         try
         {
-            var features = new List<int[]>(requests.Count);
-            foreach (var request in requests) features.AddRange(request.Features);
-            var scores = model.Score(features, options.MaxBatchFeatures);
+            var texts = new List<PreparedText>(requests.Count);
+            foreach (var request in requests) texts.AddRange(request.Texts);
+            var scores = model.Score(texts, options.MaxBatchFeatures);
             Count(scores.Length);
             var offset = 0;
             foreach (var request in requests)
             {
-                request.Done.SetResult(request.Features.Count == 1 ? [scores[offset]] : scores[offset..(offset + request.Features.Count)]);
-                offset += request.Features.Count;
+                request.Done.SetResult(request.Texts.Count == 1 ? [scores[offset]] : scores[offset..(offset + request.Texts.Count)]);
+                offset += request.Texts.Count;
             }
         }
         catch (Exception e)

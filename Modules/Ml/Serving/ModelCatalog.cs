@@ -96,8 +96,19 @@ sealed class ModelCatalog(ModelRegistry registry, SessionFactory sessions, IOpti
         try
         {
             var version = await registry.FindAsync(id, CancellationToken.None) ?? throw new UnknownModelVersionException(id);
-            var onnx = await registry.ArtifactAsync(version, CancellationToken.None);
-            var model = await Task.Run(() => new LoadedModel(version, onnx, sessions.Create(onnx)));
+            byte[]? ngram = null, encoder = null, vocabulary = null;
+            Encoder.EncoderSettings? settings = null;
+            foreach (var component in version.ComponentList)
+                switch (component.Kind)
+                {
+                    case Training.ModelKinds.Ngram: ngram = await registry.BlobAsync(component.Artifact, CancellationToken.None); break;
+                    case Training.ModelKinds.Encoder:
+                        encoder = await registry.BlobAsync(component.Artifact, CancellationToken.None);
+                        vocabulary = await registry.BlobAsync(component.Vocabulary!, CancellationToken.None);
+                        settings = component.EncoderSettings;
+                        break;
+                }
+            var model = await Task.Run(() => LoadedModel.Create(version, ngram, encoder, vocabulary, settings, sessions));
             lock (gate)
             {
                 loaded[id] = model;

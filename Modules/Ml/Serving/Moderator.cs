@@ -10,8 +10,8 @@ using Microsoft.Extensions.Options;
 namespace BirbalAI.Ml.Serving;
 
 /// <summary>
-/// <see cref="IModerator"/>: normalise, featurise and detect the language on the caller's thread, score in the
-/// micro-batcher, then apply the policy in force and explain every category that is not approved. The policy's
+/// <see cref="IModerator"/>: normalise, featurise (and, for a model with an encoder, detect the language first and
+/// tokenise) on the caller's thread, score every component in the micro-batcher, combine, then apply the policy in force and explain every category that is not approved. The policy's
 /// watched words are matched while the model scores, and their actions need nothing from it; the model still
 /// scores every text, so a verdict always carries the scores too.
 /// </summary>
@@ -34,20 +34,23 @@ sealed class Moderator(ModelCatalog catalog, MicroBatcher batcher, PolicyStore p
         try
         {
             var normalized = new string[texts.Count];
-            var features = new int[texts.Count][];
+            var prepared = new PreparedText[texts.Count];
             var bounds = limits.Value;
+            // The language first when the model's components depend on it (an ensemble leaves some to the n-gram model).
+            var detected = model.HasEncoder ? [.. texts.Select(languages.Detect)] : (string[]?)null;
             for (var i = 0; i < texts.Count; i++)
             {
                 normalized[i] = TextNormalizer.Normalize(texts[i]);
                 if (normalized[i].Length > bounds.MaxNormalizedChars)
                     throw new TextTooLargeException(i, $"has {normalized[i].Length} characters once normalised; the limit is {bounds.MaxNormalizedChars} (Ml:Limits:MaxNormalizedChars).");
-                features[i] = model.Featurizer.Featurize(normalized[i]);
-                if (features[i].Length > bounds.MaxFeaturesPerText)
-                    throw new TextTooLargeException(i, $"makes {features[i].Length} features; the limit is {bounds.MaxFeaturesPerText} (Ml:Limits:MaxFeaturesPerText).");
+                var features = model.Featurizer?.Featurize(normalized[i]);
+                if (features?.Length > bounds.MaxFeaturesPerText)
+                    throw new TextTooLargeException(i, $"makes {features.Length} features; the limit is {bounds.MaxFeaturesPerText} (Ml:Limits:MaxFeaturesPerText).");
+                prepared[i] = model.Prepare(normalized[i], features, detected?[i]);
             }
             // Not cancelled while it runs: the lease must outlive the batch that uses the session.
-            var scoring = batcher.ScoreAsync(model, features);
-            var detected = texts.Select(languages.Detect).ToArray();
+            var scoring = batcher.ScoreAsync(model, prepared);
+            detected ??= [.. texts.Select(languages.Detect)];
             var matches = texts.Select((t, i) => policy.Words.Match(t, detected[i])).ToArray();
             var scores = await scoring;
             var verdicts = new ModerationVerdict[texts.Count];
@@ -65,9 +68,10 @@ sealed class Moderator(ModelCatalog catalog, MicroBatcher batcher, PolicyStore p
         }
     }
 
-    ModerationVerdict Judge(LoadedModel model, ModerationPolicy policy, float[] scores, string language, string normalized,
+    ModerationVerdict Judge(LoadedModel model, ModerationPolicy policy, ComponentScores components, string language, string normalized,
         string text, IReadOnlyList<WatchedWordMatch> matches)
     {
+        var (scores, drivers) = model.Combine(components, language);
         (int[] Ids, string[] Ngrams)? named = null;
         var added = matches.Where(m => m.Action == WatchedWord.Actions.AddCategory && m.Category is not null).ToLookup(m => m.Category!);
         var categories = new List<CategoryVerdict>(scores.Length);
@@ -80,13 +84,24 @@ sealed class Moderator(ModelCatalog catalog, MicroBatcher batcher, PolicyStore p
             var score = added.Contains(name) ? 1f : scores[c];
             var action = ModerationPolicy.Decide(score, thresholds);
             IReadOnlyList<Contribution> explanation = [];
+            IReadOnlyList<ComponentScore>? parts = null;
+            string? driver = null;
             if (action != ModerationAction.Approve)
             {
-                named ??= model.Featurizer.FeaturizeWithNgrams(normalized);
-                explanation = model.Explain(named.Value.Ids, named.Value.Ngrams, c, options.Value.ExplanationSize);
+                if (model.Featurizer is { } featurizer)
+                {
+                    named ??= featurizer.FeaturizeWithNgrams(normalized);
+                    explanation = model.Explain(named.Value.Ids, named.Value.Ngrams, c, options.Value.ExplanationSize);
+                }
+                driver = drivers[c] switch { Driver.Encoder => "encoder", Driver.Rest => "ngram-rest", _ => "ngram" };
+                parts = Parts(components, c);
             }
-            if (added.Contains(name)) explanation = [.. added[name].Select(m => new Contribution(m.Explanation, 1f)), .. explanation];
-            categories.Add(new CategoryVerdict(name, score, thresholds.Review, thresholds.Reject, action, explanation));
+            if (added.Contains(name))
+            {
+                explanation = [.. added[name].Select(m => new Contribution(m.Explanation, 1f)), .. explanation];
+                driver = "watched-word";
+            }
+            categories.Add(new CategoryVerdict(name, score, thresholds.Review, thresholds.Reject, action, explanation, parts, driver));
             if (action > overall) overall = action;
         }
         // A category the model does not have (one the taxonomy adds): decided on the watched word alone.
@@ -105,5 +120,14 @@ sealed class Moderator(ModelCatalog catalog, MicroBatcher batcher, PolicyStore p
             DisplayText = matches.Count == 0 ? null : WatchedWordMatcher.Display(text, matches, policy.Words.Entries),
             FlaggedForReview = matches.Any(m => m.Action == WatchedWord.Actions.Flag),
         };
+    }
+
+    static IReadOnlyList<ComponentScore> Parts(ComponentScores components, int category)
+    {
+        var parts = new List<ComponentScore>(3);
+        if (components.Ngram is { } ngram) parts.Add(new ComponentScore("ngram", ngram[category]));
+        if (components.Encoder is { } encoder) parts.Add(new ComponentScore("encoder", encoder[category]));
+        if (components.Rest is { } rest) parts.Add(new ComponentScore("ngram-rest", rest[category]));
+        return parts;
     }
 }

@@ -12,7 +12,25 @@ namespace BirbalAI.Ml.Training;
 sealed record ModelCard(
     IReadOnlyList<string> Categories, float[] Thresholds, FeaturizerSettings Featurizer, TrainingSettings Training,
     [property: JsonPropertyName("data_hash")] string DataHash, int TrainExamples, int ValidationExamples,
-    TrainingReport Report, EvaluationReport? Evaluation, string? Source, CalibrationReport? Calibration = null);
+    TrainingReport Report, EvaluationReport? Evaluation, string? Source, CalibrationReport? Calibration = null,
+    string Kind = ModelKinds.Ngram, IReadOnlyList<ComponentCard>? Components = null, Ensemble.Combination? Combination = null);
+
+/// <summary>
+/// What a model version is made of. <c>ngram</c>: the n-gram classifier (model.onnx). <c>encoder</c>: the pretrained
+/// sentence encoder with per-category heads in one graph (encoder.onnx) and its vocabulary (vocab.txt).
+/// <c>ensemble</c>: both, combined per category and language (<see cref="Ensemble.Combination"/>).
+/// </summary>
+static class ModelKinds
+{
+    public const string Ngram = "ngram", Encoder = "encoder", Ensemble = "ensemble";
+    public static readonly IReadOnlyList<string> All = [Ngram, Encoder, Ensemble];
+}
+
+/// <summary>One component of a version: its kind, its file in the model folder, its settings and its own metrics on the test rows.</summary>
+sealed record ComponentCard(string Kind, string File, EvaluationReport? Evaluation,
+    string? Encoder = null, [property: JsonPropertyName("encoder_settings")] Encoder.EncoderSettings? EncoderSettings = null,
+    [property: JsonPropertyName("head_settings")] Encoder.HeadSettings? HeadSettings = null,
+    IReadOnlyList<string>? Languages = null);
 
 /// <summary>How the scores were calibrated: per category the Platt scaling (after the base-rate shift) and its ECE out of fold.</summary>
 sealed record CalibrationReport(
@@ -109,30 +127,14 @@ static class ModelTraining
 
     public static bool[] Labels(LabelledText row, IReadOnlyList<string> categories) => categories.Select(row.Labels.Contains).ToArray();
 
-    /// <summary>Writes model.onnx and model.json into <paramref name="directory"/>, via a temporary folder: a failure leaves nothing half-written.</summary>
-    public static void Write(Result result, string directory)
-    {
-        var full = Path.GetFullPath(directory);
-        var staging = full + ".partial-" + Guid.NewGuid().ToString("N")[..8];
-        Directory.CreateDirectory(staging);
-        try
-        {
-            File.WriteAllBytes(Path.Combine(staging, "model.onnx"), result.Onnx);
-            File.WriteAllText(Path.Combine(staging, "model.json"), JsonSerializer.Serialize(result.Card, Json));
-            if (Directory.Exists(full)) Directory.Delete(full, recursive: true);
-            Directory.Move(staging, full);
-        }
-        finally
-        {
-            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-        }
-    }
+    /// <summary>Writes model.onnx and model.json into <paramref name="directory"/> (see <see cref="ModelPackage.Write"/>).</summary>
+    public static void Write(Result result, string directory) => new ModelPackage(result.Card, result.Onnx).Write(directory);
 
+    /// <summary>An n-gram model folder's graph and card; refuses other kinds (read those with <see cref="ModelPackage.Read"/>).</summary>
     public static (byte[] Onnx, ModelCard Card) Read(string directory)
     {
-        var onnx = Path.Combine(directory, "model.onnx");
-        var json = Path.Combine(directory, "model.json");
-        if (!File.Exists(onnx) || !File.Exists(json)) throw new FileNotFoundException($"{directory} holds no model (model.onnx and model.json)");
-        return (File.ReadAllBytes(onnx), JsonSerializer.Deserialize<ModelCard>(File.ReadAllText(json), Json)!);
+        var package = ModelPackage.Read(directory);
+        if (package.Card.Kind != ModelKinds.Ngram) throw new FileNotFoundException($"{directory} holds a {package.Card.Kind} model, not an n-gram one");
+        return (package.Ngram!, package.Card);
     }
 }

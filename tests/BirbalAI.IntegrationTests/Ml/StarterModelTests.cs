@@ -40,6 +40,15 @@ public sealed class StarterModelTests : IAsyncLifetime
         var onnx = await File.ReadAllBytesAsync(Path.Combine(directory, "model.onnx"), TestContext.Current.CancellationToken);
         Assert.Equal(BlobHash.Of(onnx), production.ArtifactHash);
         Assert.Equal(onnx, await registry.ArtifactAsync(production, TestContext.Current.CancellationToken));
+        // An ensemble: both components in the blob store, the combination with the version.
+        Assert.Equal("ensemble", production.Kind);
+        Assert.Equal(["ngram", "encoder"], production.ComponentList.Select(c => c.Kind));
+        var encoder = production.ComponentList[1];
+        var encoderOnnx = await File.ReadAllBytesAsync(Path.Combine(directory, "encoder.onnx"), TestContext.Current.CancellationToken);
+        Assert.Equal(BlobHash.Of(encoderOnnx), encoder.Artifact);
+        Assert.Equal(BlobHash.Of(await File.ReadAllBytesAsync(Path.Combine(directory, "vocab.txt"), TestContext.Current.CancellationToken)), encoder.Vocabulary);
+        Assert.Equal(["en"], encoder.Languages);
+        Assert.Equal(13, production.CombinationWeights!.Categories.Count);
         using var card = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(directory, "model.json"), TestContext.Current.CancellationToken));
         Assert.Equal(card.RootElement.GetProperty("data_hash").GetString(), production.DataHash);
     }
@@ -64,9 +73,9 @@ public sealed class StarterModelTests : IAsyncLifetime
         await using var empty = new App();   // no starter model configured: its registry starts empty
         await empty.InitializeAsync();
         var registry = empty.Services.GetRequiredService<ModelRegistry>();
-        var (onnx, card) = BirbalAI.Ml.Training.ModelTraining.Read(directory);
+        var package = BirbalAI.Ml.Training.ModelPackage.Read(directory);
 
-        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => registry.RegisterFirstAsync(onnx, card, TestContext.Current.CancellationToken)));
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => registry.RegisterFirstAsync(package, TestContext.Current.CancellationToken)));
 
         var first = Assert.Single(results, r => r is not null)!;
         Assert.Equal(1, first.Number);

@@ -28,8 +28,8 @@ public sealed class HotSwapTests : TwoReplicas
     {
         var (admin, _, _) = await Accounts.WithApiKeyAsync(First, Roles.Admin);
         var (_, key, _) = await Accounts.WithApiKeyAsync(First, Roles.Member);
-        var (onnx, card) = ModelTraining.Read(StarterModels.Directory);
-        var v2 = await First.Services.GetRequiredService<ModelRegistry>().RegisterAsync(onnx, card, Ct);
+        // v1 is the tests' n-gram fixture, v2 the starter ensemble: a swap between kinds.
+        var v2 = await First.Services.GetRequiredService<ModelRegistry>().RegisterAsync(ModelPackage.Read(StarterModels.Directory), Ct);
         var clients = new[] { First, Second }.Select(app =>
         {
             var client = app.CreateClient();
@@ -89,8 +89,8 @@ public sealed class HotSwapTests : TwoReplicas
     [Fact]
     public async Task The_cli_promotes_a_version_and_the_running_replicas_follow()
     {
-        var (onnx, card) = ModelTraining.Read(StarterModels.Directory);
-        var v2 = await First.Services.GetRequiredService<ModelRegistry>().RegisterAsync(onnx, card, Ct);
+        // v1 is the tests' n-gram fixture, v2 the starter ensemble: a swap between kinds.
+        var v2 = await First.Services.GetRequiredService<ModelRegistry>().RegisterAsync(ModelPackage.Read(StarterModels.Directory), Ct);
         _ = Second.Services;   // running, on v1
 
         await using var cli = AppProcess.Start(AppProcess.Settings(First.Database, First.Prefix), "ml", "promote", "v2");

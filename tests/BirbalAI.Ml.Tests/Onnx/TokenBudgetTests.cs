@@ -31,7 +31,7 @@ public sealed class TokenBudgetTests
     {
         var model = ToyModel.Load();
         string[] texts = ["nice weather idiot", "you are dead see you soon", string.Join(' ', Enumerable.Repeat("thanks a lot for the lunch", 400))];
-        var features = texts.Select(model.Featurizer.Featurize).ToList();
+        var features = texts.Select(model.Featurizer!.Featurize).ToList();
 
         var budgeted = model.Score(features, maxBatchFeatures: 64);
         var alone = features.Select(f => model.Score([f])[0]).ToList();

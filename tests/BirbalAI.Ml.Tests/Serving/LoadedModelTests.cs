@@ -8,7 +8,7 @@ public sealed class LoadedModelTests
     public void The_explanation_names_the_ngrams_that_raised_the_category()
     {
         var model = ToyModel.Load();
-        var (ids, ngrams) = model.Featurizer.FeaturizeWithNgrams(TextNormalizer.Normalize("Lunch at noon, you CLOWN"));
+        var (ids, ngrams) = model.Featurizer!.FeaturizeWithNgrams(TextNormalizer.Normalize("Lunch at noon, you CLOWN"));
 
         var insult = model.Explain(ids, ngrams, 0, top: 5);
 
@@ -25,9 +25,9 @@ public sealed class LoadedModelTests
         var model = ToyModel.Load();
         var text = TextNormalizer.Normalize("watch your back, loser");
 
-        var (ids, ngrams) = model.Featurizer.FeaturizeWithNgrams(text);
+        var (ids, ngrams) = model.Featurizer!.FeaturizeWithNgrams(text);
 
-        Assert.Equal(model.Featurizer.Featurize(text), ids);
+        Assert.Equal(model.Featurizer!.Featurize(text), ids);
         Assert.Equal(ids.Length, ngrams.Length);
         Assert.Contains("watch your", ngrams);
         Assert.All(ngrams, n => Assert.Contains(n, text));   // words and phrases of the text; a character n-gram counts for its word
@@ -43,7 +43,7 @@ public sealed class LoadedModelTests
 
         model.Release();                        // the catalogue lets go (swapped out)
         Assert.False(model.IsDisposed);
-        Assert.NotEmpty(model.Score([model.Featurizer.Featurize("still works")]));
+        Assert.NotEmpty(model.Score([model.Featurizer!.Featurize("still works")]));
 
         model.Release();                        // the request finishes
         Assert.True(model.IsDisposed);

@@ -19,12 +19,12 @@ public sealed class MicroBatcherTests
         await using var batcher = Batcher(maxTexts: 64, delayMs: 200);
         var model = ToyModel.Load();
 
-        var answers = await Task.WhenAll(Texts.Select(t => batcher.ScoreAsync(model, [model.Featurizer.Featurize(t)])));
+        var answers = await Task.WhenAll(Texts.Select(t => batcher.ScoreAsync(model, [model.Featurizer!.Featurize(t)])));
 
         Assert.Equal(1, batcher.Batches);
         Assert.Equal(Texts.Length, batcher.Texts);
         for (var i = 0; i < Texts.Length; i++)
-            Assert.Equal(ToyModel.Linear.Predict(model.Featurizer.Featurize(Texts[i])), answers[i][0], (a, b) => Math.Abs(a - b) < 1e-5);
+            Assert.Equal(ToyModel.Linear.Predict(model.Featurizer!.Featurize(Texts[i])), answers[i][0], (a, b) => Math.Abs(a - b) < 1e-5);
         model.Release();
     }
 
@@ -35,7 +35,7 @@ public sealed class MicroBatcherTests
         await using var batcher = Batcher(maxTexts: 2, delayMs: 1000);
         var model = ToyModel.Load();
 
-        var first = Task.WhenAll(batcher.ScoreAsync(model, [model.Featurizer.Featurize(Texts[0])]), batcher.ScoreAsync(model, [model.Featurizer.Featurize(Texts[1])]));
+        var first = Task.WhenAll(batcher.ScoreAsync(model, [model.Featurizer!.Featurize(Texts[0])]), batcher.ScoreAsync(model, [model.Featurizer!.Featurize(Texts[1])]));
 
         Assert.Same(first, await Task.WhenAny(first, Task.Delay(800, TestContext.Current.CancellationToken)));
         Assert.Equal(1, batcher.Batches);
@@ -49,7 +49,7 @@ public sealed class MicroBatcherTests
         await using var batcher = Batcher(maxTexts: 64, delayMs: 0, batching: false);
         var model = ToyModel.Load();
 
-        await Task.WhenAll(Texts.Select(t => batcher.ScoreAsync(model, [model.Featurizer.Featurize(t)])));
+        await Task.WhenAll(Texts.Select(t => batcher.ScoreAsync(model, [model.Featurizer!.Featurize(t)])));
 
         Assert.Equal(Texts.Length, batcher.Batches);
         model.Release();
@@ -61,12 +61,12 @@ public sealed class MicroBatcherTests
         await using var batcher = new MicroBatcher(Options.Create(new ServingOptions { BatchRunners = 2 }), NullLogger<MicroBatcher>.Instance);
         var model = ToyModel.Load();
 
-        var lone = batcher.ScoreAsync(model, [model.Featurizer.Featurize(Texts[0])]);
+        var lone = batcher.ScoreAsync(model, [model.Featurizer!.Featurize(Texts[0])]);
         Assert.Same(lone, await Task.WhenAny(lone, Task.Delay(5000, TestContext.Current.CancellationToken)));
-        var many = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => batcher.ScoreAsync(model, [model.Featurizer.Featurize(Texts[i % Texts.Length])])));
+        var many = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => batcher.ScoreAsync(model, [model.Featurizer!.Featurize(Texts[i % Texts.Length])])));
 
         Assert.All(many.Select((scores, i) => (scores, i)), p =>
-            Assert.Equal(ToyModel.Linear.Predict(model.Featurizer.Featurize(Texts[p.i % Texts.Length])), p.scores[0], (a, b) => Math.Abs(a - b) < 1e-5));
+            Assert.Equal(ToyModel.Linear.Predict(model.Featurizer!.Featurize(Texts[p.i % Texts.Length])), p.scores[0], (a, b) => Math.Abs(a - b) < 1e-5));
         Assert.Equal(201, batcher.Texts);
         Assert.True(batcher.Batches < 100, $"{batcher.Batches} batches for 201 texts: queued requests share batches");
         model.Release();
@@ -79,7 +79,7 @@ public sealed class MicroBatcherTests
         var a = ToyModel.Load();
         var b = ToyModel.Load();
 
-        var answers = await Task.WhenAll(batcher.ScoreAsync(a, [a.Featurizer.Featurize(Texts[0])]), batcher.ScoreAsync(b, [b.Featurizer.Featurize(Texts[0])]));
+        var answers = await Task.WhenAll(batcher.ScoreAsync(a, [a.Featurizer!.Featurize(Texts[0])]), batcher.ScoreAsync(b, [b.Featurizer!.Featurize(Texts[0])]));
 
         Assert.Equal(2, batcher.Batches);    // one ONNX call per model
         Assert.Equal(answers[0][0], answers[1][0]);

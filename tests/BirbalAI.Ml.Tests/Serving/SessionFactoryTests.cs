@@ -35,7 +35,7 @@ public sealed class SessionFactoryTests
     {
         var model = new LoadedModel(ToyModel.Version(), ToyModel.Onnx,
             ToyModel.Sessions(new ServingOptions { ExecutionProvider = ExecutionProvider.Cuda }).Create(ToyModel.Onnx));
-        var ids = model.Featurizer.Featurize("nice weather idiot");
+        var ids = model.Featurizer!.Featurize("nice weather idiot");
 
         var served = model.Score([ids])[0];
 
