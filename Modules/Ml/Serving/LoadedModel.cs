@@ -42,8 +42,16 @@ sealed class LoadedModel
     public LoadedModel(ModelVersion version, byte[] onnx, InferenceSession session) : this(version, onnx, session, null, null) { }
 
     /// <summary>A version of any kind: its artifacts (<see cref="ModelPackage"/>'s files) on sessions of <paramref name="sessions"/>.</summary>
-    public static LoadedModel Create(ModelVersion version, byte[]? ngram, byte[]? encoderOnnx, byte[]? vocabulary, EncoderSettings? settings, SessionFactory sessions)
+    public static LoadedModel Create(ModelVersion version, byte[]? ngram, byte[]? encoderOnnx, byte[]? vocabulary, EncoderSettings? settings, SessionFactory sessions,
+        ServingOptions? serving = null)
     {
+        // The window size is the model's; how many windows a text gets and how large a call may be are the service's.
+        if (serving is not null)
+            settings = (settings ?? EncoderSettings.Default) with
+            {
+                MaxWindows = Math.Min(serving.MaxEncoderWindows, (settings ?? EncoderSettings.Default).MaxWindows),
+                MaxBatchTokens = Math.Max(serving.MaxEncoderBatchTokens, (settings ?? EncoderSettings.Default).WindowTokens),
+            };
         var hasNgram = version.Kind is ModelKinds.Ngram or ModelKinds.Ensemble;
         var hasEncoder = version.Kind is ModelKinds.Encoder or ModelKinds.Ensemble;
         if (hasNgram && ngram is null) throw new InvalidDataException($"model v{version.Number} ({version.Kind}) has no n-gram artifact");

@@ -108,7 +108,7 @@ sealed class ModelCatalog(ModelRegistry registry, SessionFactory sessions, IOpti
                         settings = component.EncoderSettings;
                         break;
                 }
-            var model = await Task.Run(() => LoadedModel.Create(version, ngram, encoder, vocabulary, settings, sessions));
+            var model = await Task.Run(() => LoadedModel.Create(version, ngram, encoder, vocabulary, settings, sessions, options.Value));
             lock (gate)
             {
                 loaded[id] = model;

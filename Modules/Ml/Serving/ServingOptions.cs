@@ -47,6 +47,19 @@ sealed class ServingOptions
     /// <summary>Builds the language detector at start-up rather than on the first request, then compacts the heap.</summary>
     public bool WarmUp { get; set; } = true;
 
+    /// <summary>
+    /// Encoder windows (of the model's window size, 128 tokens for the starter) a text is read in at most; what lies
+    /// beyond is scored by the n-gram model alone. Lower than the model was trained with reads less of long texts.
+    /// </summary>
+    [Range(1, 64)] public int MaxEncoderWindows { get; set; } = 4;
+
+    /// <summary>
+    /// The token budget of one encoder call (windows × the longest window): its working memory grows with it (about
+    /// 20 KiB of attention and activations per token on the starter's encoder), so it bounds what a burst of long
+    /// texts can take. Short texts still batch: 64 chat lines of 30 tokens fit in one call.
+    /// </summary>
+    [Range(128, 1_048_576)] public int MaxEncoderBatchTokens { get; set; } = 2_048;
+
     /// <summary>N-grams listed per flagged category.</summary>
     [Range(1, 50)] public int ExplanationSize { get; set; } = 5;
 }
