@@ -48,18 +48,15 @@ static class EnsembleTraining
         var fitEncoded = fit.Where(i => embeddings[i] is not null).ToArray();
         var (headsFit, _) = EncoderHeads.Train([.. fitEncoded.Select(i => embeddings[i])], [.. fitEncoded.Select(i => labels[i])], categories, heads, ct);
         var features = new Featurizer(featurizer);
-        var stacked = validation.Where(i => embeddings[i] is not null).ToArray();
-        var validationNgram = stacked.AsParallel().AsOrdered().Select(i => ngramFit.Model.Predict(features.Featurize(normalized[i]))).ToList();
-        var validationEncoder = stacked.Select(i => headsFit.Predict(embeddings[i])).ToList();
-        var validationLabels = stacked.Select(i => labels[i]).ToList();
-        var combination = Stacking.Fit(categories, validationNgram, validationEncoder, validationLabels, [.. stacked.Select(i => rowLanguages[i])], baseRate,
+        var validationNgram = validation.AsParallel().AsOrdered().Select(i => ngramFit.Model.Predict(features.Featurize(normalized[i]))).ToArray();
+        var validationEncoder = validation.Select(i => embeddings[i] is { } e ? headsFit.Predict(e) : null).ToArray();
+        var stacked = Enumerable.Range(0, validation.Length).Where(k => validationEncoder[k] is not null).ToArray();   // positions in validation
+        var combination = Stacking.Fit(categories, [.. stacked.Select(k => validationNgram[k])], [.. stacked.Select(k => validationEncoder[k]!)],
+            [.. stacked.Select(k => labels[validation[k]])], [.. stacked.Select(k => rowLanguages[validation[k]])], baseRate,
             ngramOnly: [.. rowLanguages.Distinct().Where(l => !encoderLanguages.Contains(l))]);
         // Thresholds on every validation row, as served: the other languages by the n-gram model alone.
-        var validationAll = validation.AsParallel().AsOrdered().Select(i =>
-        {
-            var ngram = ngramFit.Model.Predict(features.Featurize(normalized[i]));
-            return embeddings[i] is { } e ? Combine(combination, ngram, headsFit.Predict(e), rowLanguages[i]) : ngram;
-        }).ToList();
+        var validationAll = Enumerable.Range(0, validation.Length).Select(k => validationEncoder[k] is { } e
+            ? Combine(combination, validationNgram[k], e, rowLanguages[validation[k]]) : validationNgram[k]).ToList();
         var thresholds = Evaluator.TuneThresholds(categories.Count, validationAll, [.. validation.Select(i => labels[i])]);
         log($"fitted the combination on {stacked.Length} validation rows (worst ECE {combination.EceMax:0.000}) at {clock.Elapsed.TotalSeconds:0} s");
 

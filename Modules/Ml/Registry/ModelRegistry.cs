@@ -77,7 +77,7 @@ sealed class ModelRegistry(NpgsqlDataSource db, IBlobStore blobs)
                 await blobs.PutAsync(package.Vocabulary!, ct), encoderCard?.Encoder, encoderCard?.EncoderSettings ?? Encoder.EncoderSettings.Default,
                 encoderCard?.Evaluation, encoderCard?.Languages));
         var primary = components[0];
-        var (hash, onnx) = (primary.Artifact, primary.Size);
+        var (hash, size) = (primary.Artifact, primary.Size);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         // Numbers in registration order, also when two replicas register at once.
@@ -87,7 +87,7 @@ sealed class ModelRegistry(NpgsqlDataSource db, IBlobStore blobs)
             return null;
         var version = await connection.QuerySingleAsync<ModelVersion>(new CommandDefinition(InsertSql, new
         {
-            Id = Guid.CreateVersion7(), hash, Size = onnx, Categories = card.Categories.ToArray(), card.Thresholds,
+            Id = Guid.CreateVersion7(), hash, size, Categories = card.Categories.ToArray(), card.Thresholds,
             Featurizer = JsonSerializer.Serialize(card.Featurizer, ModelTraining.Json),
             Training = JsonSerializer.Serialize(card.Training, ModelTraining.Json),
             card.DataHash,

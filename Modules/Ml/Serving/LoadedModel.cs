@@ -57,15 +57,17 @@ sealed class LoadedModel
         if (hasNgram && ngram is null) throw new InvalidDataException($"model v{version.Number} ({version.Kind}) has no n-gram artifact");
         if (hasEncoder && (encoderOnnx is null || vocabulary is null)) throw new InvalidDataException($"model v{version.Number} ({version.Kind}) has no encoder artifact");
         var session = hasNgram ? sessions.Create(ngram!) : null;
+        EncoderScorer? encoderScorer = null;
         try
         {
-            var encoderScorer = hasEncoder ? new EncoderScorer(sessions.Create(encoderOnnx!), new EncoderTokenizer(vocabulary!, settings ?? EncoderSettings.Default)) : null;
+            encoderScorer = hasEncoder ? new EncoderScorer(sessions.Create(encoderOnnx!), new EncoderTokenizer(vocabulary!, settings ?? EncoderSettings.Default)) : null;
             return new LoadedModel(version, ngram, session, encoderScorer, version.Kind == ModelKinds.Ensemble
                 ? version.CombinationWeights ?? throw new InvalidDataException($"model v{version.Number} is an ensemble without a combination") : null);
         }
         catch
         {
             session?.Dispose();
+            encoderScorer?.Dispose();
             throw;
         }
     }
