@@ -39,7 +39,9 @@ static class ServingBench
         var skipApp = Environment.GetEnvironmentVariable("BENCH_SKIP_APP") is "1";
         // BENCH_GC=workstation|server measures one; BENCH_SKIP_APP=1 only the in-process figures.
         var modes = Environment.GetEnvironmentVariable("BENCH_GC") is { Length: > 0 } only ? [only] : new[] { "workstation", "server" };
-        foreach (var gc in skipApp ? [] : modes)
+        // BENCH_ENSEMBLE_ONLY=1: only the app run with the ensemble in production (memory and latency experiments).
+        var ensembleOnly = Environment.GetEnvironmentVariable("BENCH_ENSEMBLE_ONLY") is "1";
+        foreach (var gc in skipApp || ensembleOnly ? [] : modes)
         {
             var figures = await MeasureAppAsync(appDll, ngramDirectory, gc == "server", texts, Rate);
             foreach (var (key, value) in figures) results[$"{key}_{gc}_gc"] = value;
@@ -62,17 +64,20 @@ static class ServingBench
             results["adversarial_peak_mib_ensemble"] = ensemble["adversarial_peak_mib"];
             Console.WriteLine("ensemble: " + string.Join(", ", ensemble.Select(f => $"{f.Key} {f.Value}")));
         }
-        var (ours, bare) = EncoderThroughput(ensembleDirectory, texts);
-        results["encoder_texts_per_second"] = Math.Round(ours, 1);
-        results["encoder_texts_per_second_bare_ort"] = Math.Round(bare, 1);
-        results["encoder_throughput_ratio_vs_bare_ort"] = Math.Round(ours / bare, 3);
-        Console.WriteLine($"encoder batches: {ours:0.0} texts/s through EncoderScorer, {bare:0.0} bare ONNX Runtime → ×{ours / bare:0.000}");
+        if (!ensembleOnly)
+        {
+            var (ours, bare) = EncoderThroughput(ensembleDirectory, texts);
+            results["encoder_texts_per_second"] = Math.Round(ours, 1);
+            results["encoder_texts_per_second_bare_ort"] = Math.Round(bare, 1);
+            results["encoder_throughput_ratio_vs_bare_ort"] = Math.Round(ours / bare, 3);
+            Console.WriteLine($"encoder batches: {ours:0.0} texts/s through EncoderScorer, {bare:0.0} bare ONNX Runtime → ×{ours / bare:0.000}");
 
-        var (batched, alone) = MicroBatching(ngramDirectory, texts);
-        results["microbatch_texts_per_second_on"] = Math.Round(batched);
-        results["microbatch_texts_per_second_off"] = Math.Round(alone);
-        results["microbatch_speedup"] = Math.Round(batched / alone, 2);
-        Console.WriteLine($"micro-batching: {batched:0} texts/s on, {alone:0} off → ×{batched / alone:0.00}");
+            var (batched, alone) = MicroBatching(ngramDirectory, texts);
+            results["microbatch_texts_per_second_on"] = Math.Round(batched);
+            results["microbatch_texts_per_second_off"] = Math.Round(alone);
+            results["microbatch_speedup"] = Math.Round(batched / alone, 2);
+            Console.WriteLine($"micro-batching: {batched:0} texts/s on, {alone:0} off → ×{batched / alone:0.00}");
+        }
 
         var merged = File.Exists(output) ? JsonSerializer.Deserialize<Dictionary<string, object>>(File.ReadAllText(output)) ?? [] : [];
         foreach (var (key, value) in results) merged[key] = value;
@@ -103,7 +108,7 @@ static class ServingBench
         var package = ModelPackage.Read(modelDirectory);
         if (!package.HasEncoder) return (double.NaN, double.NaN);
         var settings = package.Card.Components!.First(c => c.Kind == ModelKinds.Encoder).EncoderSettings ?? BirbalAI.Ml.Encoder.EncoderSettings.Default;
-        var options = Options.Create(new ServingOptions());
+        var options = Options.Create(Serving());
         var sessions = new SessionFactory(options, NullLogger<SessionFactory>.Instance);
         using var scorer = new BirbalAI.Ml.Encoder.EncoderScorer(sessions.Create(package.Encoder!), new BirbalAI.Ml.Encoder.EncoderTokenizer(package.Vocabulary!, settings));
         var detector = new LanguageDetection();
@@ -197,9 +202,12 @@ static class ServingBench
             await Task.Delay(TimeSpan.FromSeconds(5));
             var rss = RssMiB(app.Id);
 
-            await OpenLoopAsync(_ => http.GetAsync("/healthz"), rate);   // the generator's own warm-up
-            var moderations = await OpenLoopAsync(i => Post(http, bodies[i % bodies.Length]), rate);
-            var healthz = await OpenLoopAsync(_ => http.GetAsync("/healthz"), rate);
+            // BENCH_SKIP_LOAD=1: memory only (the load figures are then NaN).
+            var skipLoad = Environment.GetEnvironmentVariable("BENCH_SKIP_LOAD") is "1";
+            var none = new LoadResult(double.NaN, double.NaN, double.NaN, 0);
+            if (!skipLoad) await OpenLoopAsync(_ => http.GetAsync("/healthz"), rate);   // the generator's own warm-up
+            var moderations = skipLoad ? none : await OpenLoopAsync(i => Post(http, bodies[i % bodies.Length]), rate);
+            var healthz = skipLoad ? none : await OpenLoopAsync(_ => http.GetAsync("/healthz"), rate);
             if (moderations.Failed > 0) throw new InvalidOperationException($"{moderations.Failed} requests failed");
             var adversarial = await AdversarialPeakMiBAsync(http, app.Id);
             return new Dictionary<string, object>
@@ -305,7 +313,7 @@ static class ServingBench
         var normalized = texts.Select(TextNormalizer.Normalize).ToArray();
         double Measure(bool batching)
         {
-            var options = new ServingOptions { MicroBatching = batching };
+            var options = Serving(); options.MicroBatching = batching;
             var model = new LoadedModel(version, onnx, new SessionFactory(Options.Create(options), NullLogger<SessionFactory>.Instance).Create(onnx));
             var batcher = new MicroBatcher(Options.Create(options), NullLogger<MicroBatcher>.Instance);
             long done = 0;
@@ -327,6 +335,12 @@ static class ServingBench
         Measure(true);   // JIT warm
         return (Measure(true), Measure(false));
     }
+
+    /// <summary>The service's settings, with Ml__Serving__NativeMmapThresholdBytes from the environment (experiments).</summary>
+    static ServingOptions Serving() => new()
+    {
+        NativeMmapThresholdBytes = int.TryParse(Environment.GetEnvironmentVariable("Ml__Serving__NativeMmapThresholdBytes"), out var bytes) ? bytes : new ServingOptions().NativeMmapThresholdBytes,
+    };
 
     static double RssMiB(int pid) =>
         File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))

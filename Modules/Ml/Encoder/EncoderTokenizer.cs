@@ -2,11 +2,13 @@ using Microsoft.ML.Tokenizers;
 
 namespace BirbalAI.Ml.Encoder;
 
-/// <summary>How much of a text its windows hold: tokens in all, tokens encoded, and the characters those cover.</summary>
+/// <summary>
+/// How much of a text its windows hold: the pieces read (all of the text's when it fits, else at least one past the
+/// windows), the pieces encoded, and the characters those cover.
+/// </summary>
 readonly record struct TextCoverage(int Tokens, int CoveredTokens, int CoveredChars)
 {
     public bool Complete => CoveredTokens >= Tokens;
-    public double Fraction => Tokens == 0 ? 1 : CoveredTokens / (double)Tokens;
 }
 
 /// <summary>A text as encoder input: its windows, each [CLS] pieces [SEP], and what they cover.</summary>
@@ -69,10 +71,26 @@ sealed class EncoderTokenizer
     static readonly System.Buffers.SearchValues<char> Controls =
         System.Buffers.SearchValues.Create([.. Enumerable.Range(0, 0x20).Select(c => (char)c), .. Enumerable.Range(0x7f, 0x21).Select(c => (char)c)]);
 
+    /// <summary>
+    /// The windows of <paramref name="text"/>. Only as much of the text is tokenised as the windows can hold (and one
+    /// piece more, to know whether it goes on): a prefix cut at a space, grown until it has the pieces or is the whole
+    /// text, so a 20,000-character text costs a few windows' worth of pieces, not all of its own.
+    /// </summary>
     public TokenizedText Tokenize(string text)
     {
-        var pieces = Pieces(text, out var normalized);
         var room = settings.WindowPieces;
+        var needed = room * settings.MaxWindows + 1;
+        IReadOnlyList<EncodedToken>? pieces = null;
+        string normalized = text, read = text;
+        for (var chars = needed * PrefixCharsPerPiece; chars < text.Length && pieces is null; chars *= 2)
+        {
+            var cut = text.LastIndexOf(' ', chars);
+            if (cut <= 0) continue;
+            var candidate = Pieces(text[..cut], out var candidateNormalized);
+            if (candidate.Count >= needed) (pieces, normalized, read) = (candidate, candidateNormalized, text[..cut]);
+        }
+        pieces ??= Pieces(text, out normalized);
+        var whole = ReferenceEquals(read, text);
         var windows = new List<long[]>();
         var at = 0;
         while (at < pieces.Count && windows.Count < settings.MaxWindows)
@@ -93,9 +111,13 @@ sealed class EncoderTokenizer
             at += take;
         }
         if (windows.Count == 0) windows.Add([bert.ClassificationTokenId, bert.SeparatorTokenId]);
-        var coveredChars = at >= pieces.Count ? text.Length : Original(pieces[at - 1].Offset.End.GetOffset(normalized.Length), normalized.Length, text.Length);
+        var coveredChars = at >= pieces.Count && whole ? text.Length : Original(pieces[at - 1].Offset.End.GetOffset(normalized.Length), normalized.Length, read.Length);
+        // Pieces counts what was read: the whole text's pieces when it was read whole, else at least one past the windows.
         return new TokenizedText(windows, new TextCoverage(pieces.Count, at, coveredChars));
     }
+
+    /// <summary>The first prefix tried holds this many characters per piece the windows need (English averages 4 to 5).</summary>
+    const int PrefixCharsPerPiece = 8;
 
     /// <summary>An offset into the normalised text as one into the original (normalising may change the length: accents go).</summary>
     static int Original(int offset, int normalizedLength, int length) =>

@@ -6,20 +6,62 @@ using Onnx;
 namespace BirbalAI.Ml.Onnx;
 
 /// <summary>
-/// Writes a <see cref="LinearModel"/> as an ONNX graph built with OnnxSharp's generated classes:
-/// inputs <c>ids</c> [batch, length] (int64 feature ids, padded with 0) and <c>weights</c>
-/// [batch, 1, length] (1/n for each real id, 0 for padding); output <c>scores</c> [batch, categories].
-/// Gather then a batched MatMul with the weights is the averaged embedding (one pass, no [batch, length, dim]
-/// product in between); MatMul → Add → Sigmoid gives the per-category scores.
+/// Writes a <see cref="LinearModel"/> as an ONNX graph built with OnnxSharp's generated classes, ragged (no padding):
+/// inputs <c>ids</c> [features] (every text's int64 feature ids, one text after another), <c>segments</c>
+/// [features, 1] (the text each id belongs to) and <c>lengths</c> [texts, 1] (each text's number of ids, 1 for an
+/// empty text); output <c>scores</c> [texts, categories]. Gather, then ScatterND with <c>reduction="add"</c> into a
+/// [texts, dim] zero tensor, divided by the lengths, is each text's averaged embedding whatever the mix of lengths
+/// (a padded batch costs its longest text for every text); MatMul → Add → Sigmoid gives the scores. Graphs of
+/// format 2 (padded ids [batch, length], weights [batch, 1, length]) are still served.
 /// </summary>
 static class OnnxExport
 {
-    public const string IdsInput = "ids", WeightsInput = "weights", ScoresOutput = "scores";
+    public const string IdsInput = "ids", WeightsInput = "weights", SegmentsInput = "segments", LengthsInput = "lengths", ScoresOutput = "scores";
 
     /// <summary>Changes with the graph's inputs or layout, so models cached from an older exporter are made again.</summary>
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
 
     public static byte[] ToBytes(LinearModel model)
+    {
+        var classes = model.Categories.Count;
+        var graph = new GraphProto { Name = "birbal-linear" };
+        graph.Initializer.Add(Floats("embeddings", model.Embeddings, model.Featurizer.Buckets, model.Dim));
+        graph.Initializer.Add(Floats("weights_out", Transpose(model.Weights, classes, model.Dim), model.Dim, classes));
+        graph.Initializer.Add(Floats("bias", model.Bias, classes));
+        graph.Initializer.Add(new TensorProto { Name = "dim", DataType = (int)TensorProto.Types.DataType.Int64, Dims = { 1 }, Int64Data = { model.Dim } });
+
+        graph.Node.Add(Node("Gather", [ "embeddings", IdsInput ], "gathered"));                  // [N, D]
+        graph.Node.Add(FirstDimension(LengthsInput, "texts"));                                   // [1]: B
+        graph.Node.Add(Concat([ "texts", "dim" ], "hidden_shape"));                             // [2]: B, D
+        graph.Node.Add(ConstantOfShape("hidden_shape", "zeros"));
+        graph.Node.Add(ScatterAdd("zeros", SegmentsInput, "gathered", "sums"));                  // [B, D]: each text's sum
+        graph.Node.Add(Node("Div", [ "sums", LengthsInput ], "hidden"));                        // [B, D]: its mean
+        graph.Node.Add(Node("MatMul", [ "hidden", "weights_out" ], "logits_raw"));              // [B, C]
+        graph.Node.Add(Node("Add", [ "logits_raw", "bias" ], "logits"));
+        graph.Node.Add(Node("Sigmoid", [ "logits" ], ScoresOutput));
+
+        graph.Input.Add(Value(IdsInput, TensorProto.Types.DataType.Int64, "features"));
+        graph.Input.Add(Value(SegmentsInput, TensorProto.Types.DataType.Int64, "features", 1));
+        graph.Input.Add(Value(LengthsInput, TensorProto.Types.DataType.Float, "texts", 1));
+        graph.Output.Add(Value(ScoresOutput, TensorProto.Types.DataType.Float, "texts", classes));
+
+        var onnx = new ModelProto
+        {
+            IrVersion = 8,
+            ProducerName = "birbal-ai",
+            ProducerVersion = "1",
+            Graph = graph,
+            OpsetImport = { new OperatorSetIdProto { Domain = "", Version = 16 } },   // ScatterND's reduction
+        };
+        onnx.MetadataProps.Add(new StringStringEntryProto { Key = "categories", Value = string.Join("|", model.Categories) });
+        return onnx.ToByteArray();
+    }
+
+    /// <summary>
+    /// The format-2 graph (ids [batch, length] padded with 0, weights [batch, 1, length]), which versions registered
+    /// before format 3 still have: the tests that keep those versions served make one with it.
+    /// </summary>
+    internal static byte[] ToPaddedBytes(LinearModel model)
     {
         var classes = model.Categories.Count;
         var graph = new GraphProto { Name = "birbal-linear" };
@@ -51,7 +93,39 @@ static class OnnxExport
         return onnx.ToByteArray();
     }
 
-    /// <summary>[rows × columns] → [columns × rows].</summary>
+    static NodeProto FirstDimension(string input, string output)
+    {
+        var node = Node("Shape", [input], output);
+        node.Attribute.Add(new AttributeProto { Name = "start", Type = AttributeProto.Types.AttributeType.Int, I = 0 });
+        node.Attribute.Add(new AttributeProto { Name = "end", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
+        return node;
+    }
+
+    static NodeProto Concat(string[] inputs, string output)
+    {
+        var node = Node("Concat", inputs, output);
+        node.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 0 });
+        return node;
+    }
+
+    static NodeProto ConstantOfShape(string shape, string output)
+    {
+        var node = Node("ConstantOfShape", [shape], output);
+        node.Attribute.Add(new AttributeProto
+        {
+            Name = "value", Type = AttributeProto.Types.AttributeType.Tensor,
+            T = new TensorProto { DataType = (int)TensorProto.Types.DataType.Float, Dims = { 1 }, FloatData = { 0f } },
+        });
+        return node;
+    }
+
+    static NodeProto ScatterAdd(string data, string indices, string updates, string output)
+    {
+        var node = Node("ScatterND", [data, indices, updates], output);
+        node.Attribute.Add(new AttributeProto { Name = "reduction", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("add") });
+        return node;
+    }
+
     static float[] Transpose(float[] values, int rows, int columns)
     {
         var result = new float[values.Length];

@@ -60,6 +60,13 @@ sealed class ServingOptions
     /// </summary>
     [Range(128, 1_048_576)] public int MaxEncoderBatchTokens { get; set; } = 2_048;
 
+    /// <summary>
+    /// Native blocks of this many bytes or more are mapped on their own and returned to the system when freed (glibc's
+    /// <c>M_MMAP_THRESHOLD</c>, set before the first ONNX Runtime session); 0 leaves glibc's own, growing threshold,
+    /// under which ONNX Runtime's activation buffers stay resident after a burst of long texts (see <see cref="NativeHeap"/>).
+    /// </summary>
+    [Range(0, 33_554_432)] public int NativeMmapThresholdBytes { get; set; } = 1_048_576;
+
     /// <summary>N-grams listed per flagged category.</summary>
     [Range(1, 50)] public int ExplanationSize { get; set; } = 5;
 }

@@ -20,6 +20,7 @@ sealed class SessionFactory(IOptions<ServingOptions> options, ILogger<SessionFac
     public InferenceSession Create(byte[] model)
     {
         var settings = options.Value;
+        NativeHeap.SetMmapThreshold(settings.NativeMmapThresholdBytes);
         using var session = new OrtSessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,

@@ -27,6 +27,37 @@ public sealed class TokenBudgetTests
     }
 
     [Fact]
+    public void A_ragged_call_holds_texts_in_order_while_their_sum_fits_the_budget()
+    {
+        int[] lengths = [10, 1_000, 5, 30, 20, 3];
+
+        var batches = OnnxScorer.RaggedBatches(lengths, maxTexts: 3, maxBatchFeatures: 60).ToList();
+
+        Assert.Equal([(0, 1), (1, 1), (2, 3), (5, 1)], batches);
+        Assert.All(batches.Where(b => b.Count > 1), b => Assert.True(lengths.AsSpan(b.Start, b.Count).ToArray().Sum() <= 60));
+    }
+
+    [Fact]
+    public void A_format_2_padded_graph_scores_as_the_ragged_one_and_the_trainer_do()
+    {
+        var linear = ToyModel.Linear;
+        var sessions = ToyModel.Sessions();
+        using var ragged = new OnnxScorer(sessions.Create(OnnxExport.ToBytes(linear)), linear.Featurizer);
+        using var padded = new OnnxScorer(sessions.Create(OnnxExport.ToPaddedBytes(linear)), linear.Featurizer);
+        string[] texts = ["nice weather idiot", "", "you are dead see you soon", string.Join(' ', Enumerable.Repeat("thanks a lot for the lunch", 40))];
+        var features = texts.Select(t => new BirbalAI.Ml.Features.Featurizer(linear.Featurizer).Featurize(t)).ToList();
+
+        var fromRagged = ragged.ScoreAll(features, maxBatchFeatures: 100);
+        var fromPadded = padded.ScoreAll(features, maxBatchFeatures: 100);
+
+        for (var i = 0; i < texts.Length; i++)
+        {
+            Assert.Equal(fromPadded[i], fromRagged[i], (a, b) => Math.Abs(a - b) < 1e-5);
+            if (features[i].Length > 0) Assert.Equal(linear.Predict(features[i]), fromRagged[i], (a, b) => Math.Abs(a - b) < 1e-5);
+        }
+    }
+
+    [Fact]
     public void A_long_text_among_short_ones_does_not_change_their_scores()
     {
         var model = ToyModel.Load();
