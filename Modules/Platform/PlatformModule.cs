@@ -242,9 +242,9 @@ public static class PlatformModule
         }, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
     }
 
-    sealed class MigrateOnStart(Migrator migrator) : IHostedService
+    sealed class MigrateOnStart(Migrator migrator, IOptions<DatabaseOptions> options) : IHostedService
     {
-        public Task StartAsync(CancellationToken ct) => migrator.MigrateAsync(ct);
+        public Task StartAsync(CancellationToken ct) => options.Value.MigrateOnStart ? migrator.MigrateAsync(ct) : migrator.EnsureUpToDateAsync(ct);
         public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
     }
 }
