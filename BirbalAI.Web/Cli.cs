@@ -42,6 +42,10 @@ static class Cli
         {
             return Fail($"configuration error: {string.Join("; ", e.InnerExceptions.Cast<OptionsValidationException>().SelectMany(i => i.Failures))}");
         }
+        catch (CliRefusedException e)
+        {
+            return Fail(e.Message);
+        }
         catch (Exception e) when (e is HostRoleException or MigrationException or CliUsageException)
         {
             return Fail($"{(e is CliUsageException ? "usage" : "start-up refused")}: {e.Message}");

@@ -97,6 +97,7 @@ public static class PlatformModule
                 : $"migrate: applied {applied.Count}: {string.Join(", ", applied.Select(m => $"{m.Module}/{m.Version:0000}_{m.Name}"))}");
             return 0;
         }));
+        DemoVerb.Add(services);
         services.AddHostedService<MigrateOnStart>();
         services.AddHostedService<MessagingTopology>();
 
