@@ -98,6 +98,7 @@ public static class PlatformModule
             return 0;
         }));
         DemoVerb.Add(services);
+        Backup.Add(services);
         services.AddHostedService<MigrateOnStart>();
         services.AddHostedService<MessagingTopology>();
 
