@@ -12,27 +12,39 @@
 ARG VARIANT=cpu
 
 # ---- build: publish the app and train the starter model (about 3 minutes on two cores) ----
-FROM mcr.microsoft.com/dotnet/sdk:10.0-bookworm-slim AS build
+# .NET 10's images are Ubuntu 24.04 ("noble"); Microsoft publishes no Debian ones for it.
+FROM mcr.microsoft.com/dotnet/sdk:10.0-noble AS build
 # npm fetches the front-end libraries at build time (BirbalAI.Web/package.json).
 RUN apt-get update && apt-get install -y --no-install-recommends npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN dotnet publish BirbalAI.Web/BirbalAI.Web.csproj -c Release -o /app --nologo
-# `ml starter-model` prints the folder it trained (or found) last; it needs no server.
-RUN dir=$(dotnet /app/BirbalAI.Web.dll ml starter-model --cache /models | tail -n 1) && mv "$dir" /starter-model
+# `ml starter-model` prints the folder it trained (or found) on standard output, its logs go to standard error;
+# it needs no server.
+RUN dir=$(dotnet /app/BirbalAI.Web.dll ml starter-model --cache /models) && mv "$dir" /starter-model
 
 # ---- runtime bases ----
-FROM mcr.microsoft.com/dotnet/aspnet:10.0-bookworm-slim AS runtime-cpu
+# curl for the health check; postgresql-client-15 (pg_dump, pg_restore for `backup` and `restore`) from the
+# PostgreSQL project's apt repository, as Ubuntu 24.04 ships only version 16.
+FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble AS runtime-cpu
 ENV Ml__Serving__ExecutionProvider=Cpu
-# curl for the health check; postgresql-client-15 for backups (pg_dump/pg_restore).
-RUN apt-get update && apt-get install -y --no-install-recommends curl postgresql-client-15 && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
+    && install -d /usr/share/postgresql-common/pgdg \
+    && curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+    && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt noble-pgdg main" > /etc/apt/sources.list.d/pgdg.list \
+    && apt-get update && apt-get install -y --no-install-recommends postgresql-client-15 \
+    && rm -rf /var/lib/apt/lists/*
 
-# CUDA 13 and cuDNN from NVIDIA's image, with the ASP.NET Core runtime copied in.
+# CUDA 13 and cuDNN from NVIDIA's image (Ubuntu 24.04 too), with the ASP.NET Core runtime copied in.
 FROM nvidia/cuda:13.0.0-cudnn-runtime-ubuntu24.04 AS runtime-cuda
 ENV Ml__Serving__ExecutionProvider=Cuda DOTNET_ROOT=/usr/share/dotnet PATH=/usr/share/dotnet:$PATH
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl libicu74 postgresql-client \
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl libicu74 \
+    && install -d /usr/share/postgresql-common/pgdg \
+    && curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+    && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt noble-pgdg main" > /etc/apt/sources.list.d/pgdg.list \
+    && apt-get update && apt-get install -y --no-install-recommends postgresql-client-15 \
     && rm -rf /var/lib/apt/lists/*
-COPY --from=mcr.microsoft.com/dotnet/aspnet:10.0-bookworm-slim /usr/share/dotnet /usr/share/dotnet
+COPY --from=mcr.microsoft.com/dotnet/aspnet:10.0-noble /usr/share/dotnet /usr/share/dotnet
 
 # ---- the image ----
 FROM runtime-${VARIANT}

@@ -61,7 +61,7 @@ public sealed class WrapperTests(App app) : IClassFixture<App>
         await using var cli = Run(null, "help");
 
         Assert.True(await cli.ExitCodeAsync(Patience) == 0, cli.Errors);
-        foreach (var verb in new[] { "migrate", "admin create", "apikey create", "ml train", "ml eval", "ml register", "ml list", "ml promote", "ml starter-data", "ml starter-model" })
+        foreach (var verb in new[] { "migrate", "admin create", "apikey create", "ml train", "ml eval", "ml register", "ml list", "ml promote", "ml starter-data", "ml starter-model", "demo", "backup", "restore" })
             Assert.Contains($"BirbalAI.Web {verb} ", cli.Output);
     }
 
