@@ -24,6 +24,10 @@ static class Cli
     /// </summary>
     public static string[] ConfigurationArgs(string[] args) => IsVerb(args) ? args.Where(IsSetting).ToArray() : args;
 
+    /// <summary>A verb's standard output is its answer (an API key, a folder, a report): its logs go to standard error.</summary>
+    public static void LogToStandardError(WebApplicationBuilder builder) =>
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+
     public static async Task<int> RunAsync(string[] args, Func<Task<int>> run)
     {
         try
@@ -37,6 +41,10 @@ static class Cli
         catch (AggregateException e) when (e.InnerExceptions.All(i => i is OptionsValidationException))
         {
             return Fail($"configuration error: {string.Join("; ", e.InnerExceptions.Cast<OptionsValidationException>().SelectMany(i => i.Failures))}");
+        }
+        catch (CliRefusedException e)
+        {
+            return Fail(e.Message);
         }
         catch (Exception e) when (e is HostRoleException or MigrationException or CliUsageException)
         {
@@ -63,8 +71,14 @@ static class Cli
         var verb = verbs.Where(v => v.Name.Split(' ') is var words && words.Length <= args.Length && words.SequenceEqual(args[..words.Length]))
             .MaxBy(v => v.Name.Length);
         if (verb is null) return Fail($"unknown verb '{args[0]}'; try: BirbalAI.Web help");
-        // Headless set-up runs verbs on a database nothing has started yet: bring it up to date first.
-        if (verb.UsesDatabase && verb.Name != "migrate") await app.Services.GetRequiredService<Migrator>().MigrateAsync(CancellationToken.None);
+        // Headless set-up runs verbs on a database nothing has started yet: bring it up to date first, unless the
+        // deployment migrates on its own (Database:MigrateOnStart=false): then only check that it is.
+        if (verb.UsesDatabase && verb.Name != "migrate")
+        {
+            var migrator = app.Services.GetRequiredService<Migrator>();
+            if (app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.MigrateOnStart) await migrator.MigrateAsync(CancellationToken.None);
+            else await migrator.EnsureUpToDateAsync(CancellationToken.None);
+        }
         return await verb.Run(app.Services, args[verb.Name.Split(' ').Length..], Console.In, Console.Out);
     }
 

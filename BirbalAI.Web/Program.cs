@@ -8,6 +8,7 @@ using BirbalAI.Workers;
 return await Cli.RunAsync(args, async () =>
 {
     var builder = WebApplication.CreateBuilder(Cli.ConfigurationArgs(args));
+    if (Cli.IsVerb(args)) Cli.LogToStandardError(builder);
     var role = builder.AddPlatform();
     builder.Services.AddIdentityModule();
     builder.Services.AddMlModule();

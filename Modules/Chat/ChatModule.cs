@@ -20,6 +20,7 @@ public static class ChatModule
         services.AddValidation();
         services.AddSingleton<MarkdownRenderer>();
         services.AddSingleton<ChatMessages>();
+        services.AddSingleton<IDemoContent, DemoRooms>();
 
 
         services.AddAdminLink("Chat", "/chat", Policies.Member, order: 10);

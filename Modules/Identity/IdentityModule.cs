@@ -150,6 +150,7 @@ public static class IdentityModule
         services.AddAdminLink("API keys", "/admin/identity/api-keys", Policies.Admin, order: 110);
         services.AddAdminLink("Audit", "/admin/identity/audit", Policies.Admin, order: 120);
         Cli.IdentityVerbs.Add(services);
+        services.AddSingleton<IDemoContent, Cli.DemoPeople>();
         return services;
     }
 

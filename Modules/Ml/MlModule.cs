@@ -50,6 +50,7 @@ public static class MlModule
         services.AddAdminLink("Watched words", "/admin/ml/watched-words", Policies.Admin, order: 315);
         services.AddAdminLink("Try it", "/admin/ml/try", Policies.Annotator, order: 320);
         Cli.MlVerbs.Add(services);
+        services.AddSingleton<IDemoContent, DemoModel>();
         return services;
     }
 

@@ -97,6 +97,8 @@ public static class PlatformModule
                 : $"migrate: applied {applied.Count}: {string.Join(", ", applied.Select(m => $"{m.Module}/{m.Version:0000}_{m.Name}"))}");
             return 0;
         }));
+        DemoVerb.Add(services);
+        Backup.Add(services);
         services.AddHostedService<MigrateOnStart>();
         services.AddHostedService<MessagingTopology>();
 
@@ -242,9 +244,9 @@ public static class PlatformModule
         }, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
     }
 
-    sealed class MigrateOnStart(Migrator migrator) : IHostedService
+    sealed class MigrateOnStart(Migrator migrator, IOptions<DatabaseOptions> options) : IHostedService
     {
-        public Task StartAsync(CancellationToken ct) => migrator.MigrateAsync(ct);
+        public Task StartAsync(CancellationToken ct) => options.Value.MigrateOnStart ? migrator.MigrateAsync(ct) : migrator.EnsureUpToDateAsync(ct);
         public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
     }
 }

@@ -67,6 +67,22 @@ sealed class UserAdministration(
         return (await Users.FindAsync(connection, user.Id, ct))!;
     }
 
+    /// <summary>The `demo` verb's people: an account with a role and a password, audited as made by the demo.</summary>
+    public async Task<UserRow> CreatePersonAsync(string email, string displayName, string role, string password, CancellationToken ct)
+    {
+        var (cleanEmail, cleanName, cleanRole) = (ValidEmail(email), ValidName(displayName, "Name"), ValidRole(role));
+        ValidPassword(password);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        if (await Users.FindByEmailAsync(connection, cleanEmail, ct, tx) is not null)
+            throw new IdentityRuleException($"{cleanEmail} already has an account.");
+        var user = await InsertAsync(connection, tx, cleanEmail, cleanName, cleanRole, hasher.HashPassword(null!, password), false, ct);
+        await audit.RecordAsync(new AuditEntry(AuditKinds.Setup, null, cleanEmail,
+            new Dictionary<string, string?> { ["via"] = "cli demo", ["role"] = cleanRole }), tx, ct);
+        await tx.CommitAsync(ct);
+        return user;
+    }
+
     /// <summary>Creates the account (no password yet) and returns the single-use link that lets the person set one.</summary>
     public async Task<(UserRow User, string Link)> InviteAsync(Guid actorId, string email, string displayName, string role, CancellationToken ct)
     {

@@ -105,6 +105,26 @@ public sealed partial class Migrator(
         }
     }
 
+    /// <summary>
+    /// For a deployment that migrates on its own (Database:MigrateOnStart=false): refuses to start while any
+    /// migration is not applied yet, naming how many and what to run, instead of failing later on a missing table.
+    /// </summary>
+    public async Task EnsureUpToDateAsync(CancellationToken ct)
+    {
+        var migrations = Discover(sources);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var applied = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "select to_regclass('platform.schema_migrations') is not null", cancellationToken: ct))
+            ? (await connection.QueryAsync<(string Module, int Version)>(new CommandDefinition(
+                "select module, version from platform.schema_migrations", cancellationToken: ct))).ToHashSet()
+            : [];
+        var pending = migrations.Where(m => !applied.Contains((m.Module, m.Version))).ToList();
+        if (pending.Count > 0)
+            throw new MigrationException(
+                $"{pending.Count} migration(s) not applied yet (first: {pending[0].Module}/{pending[0].Version:0000}_{pending[0].Name}) and " +
+                "Database:MigrateOnStart is false: run `migrate` first (the Helm chart's migration job does).");
+    }
+
     [GeneratedRegex(@"\.(?<version>\d{4})_(?<name>[a-z0-9_]+)\.sql$")]
     private static partial Regex FileName();
 

@@ -61,23 +61,34 @@ public sealed class AppProcess : IAsyncDisposable
     public static AppProcess Start(IReadOnlyDictionary<string, string?> environment, params string[] args) => StartWithInput(environment, null, args);
 
     /// <summary>Starts the app; <paramref name="input"/>, when given, is written to its standard input, which is then closed.</summary>
-    public static AppProcess StartWithInput(IReadOnlyDictionary<string, string?> environment, string? input, params string[] args)
+    public static AppProcess StartWithInput(IReadOnlyDictionary<string, string?> environment, string? input, params string[] args) =>
+        StartProgram("dotnet", [AppDll, .. args], environment, input, Path.GetDirectoryName(AppDll)!);
+
+    /// <summary>
+    /// Starts any program (the app through a wrapper script, or as another user) with only the settings the test
+    /// gives: nothing of the developer's own environment that configures the app leaks in.
+    /// </summary>
+    public static AppProcess StartProgram(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment,
+        string? input, string workingDirectory)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(fileName)
         {
             RedirectStandardInput = input is not null,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(AppDll)!,
+            WorkingDirectory = workingDirectory,
         };
-        start.ArgumentList.Add(AppDll);
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        // Only what the test says: nothing of the developer's own environment leaks in.
-        foreach (var key in start.Environment.Keys.Where(k => k.Contains("__", StringComparison.Ordinal) || k.StartsWith("ASPNETCORE_", StringComparison.Ordinal)).ToList())
+        foreach (var arg in arguments) start.ArgumentList.Add(arg);
+        foreach (var key in start.Environment.Keys.Where(k => k.Contains("__", StringComparison.Ordinal) || k.StartsWith("ASPNETCORE_", StringComparison.Ordinal)
+                     || k.StartsWith("BIRBAL_", StringComparison.Ordinal) || k is "SecretsDirectory" or "CONFIGURATION").ToList())
             start.Environment.Remove(key);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        foreach (var (key, value) in environment) start.Environment[key] = value;
+        foreach (var (key, value) in environment)
+        {
+            if (value is null) start.Environment.Remove(key);
+            else start.Environment[key] = value;
+        }
         var process = Process.Start(start)!;
         if (input is not null)
         {

@@ -93,6 +93,41 @@ public sealed class StartupTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_MigrateOnStart_false_start_up_and_verbs_are_refused_until_migrate_has_run()
+    {
+        await using var empty = await TestDatabase.CreateEmptyAsync();
+        var port = AppProcess.FreePort();
+        var settings = AppProcess.Settings(empty, prefix);
+        settings["Database__MigrateOnStart"] = "false";
+        settings["Listen__Web"] = $"http://127.0.0.1:{port}";
+        const string refusal = "start-up refused: 10 migration(s) not applied yet (first: platform/0001_create_messaging) and " +
+            "Database:MigrateOnStart is false: run `migrate` first (the Helm chart's migration job does).";
+
+        await using (var verb = AppProcess.Start(settings, "ml", "list"))
+        {
+            Assert.Equal(2, await verb.ExitCodeAsync(Patience));
+            Assert.Equal(refusal, verb.Errors.Trim());
+        }
+        await using (var early = AppProcess.Start(settings, "--role", "web"))
+        {
+            Assert.Equal(2, await early.ExitCodeAsync(Patience));
+            Assert.Equal(refusal, early.Errors.Trim());
+        }
+        await using (var connection = new NpgsqlConnection(empty.ConnectionString))
+            Assert.Null(await connection.ExecuteScalarAsync<string?>("select to_regclass('platform.schema_migrations')::text"));
+
+        await using (var migrate = AppProcess.Start(settings, "migrate"))
+            Assert.Equal(0, await migrate.ExitCodeAsync(Patience));
+        await using var web = AppProcess.Start(settings, "--role", "web");
+        using var http = new HttpClient();
+        await Eventually.TrueAsync(async () =>
+        {
+            try { return (await http.GetAsync($"http://127.0.0.1:{port}/readyz")).StatusCode == HttpStatusCode.OK; }
+            catch (HttpRequestException) { return false; }
+        }, $"the web process is ready once migrated ({web.Errors})", Patience);
+    }
+
+    [Fact]
     public async Task A_web_and_a_worker_process_run_side_by_side_and_log_json_with_trace_ids()
     {
         int webPort = AppProcess.FreePort(), workerPort = AppProcess.FreePort();
