@@ -128,8 +128,14 @@ sealed class EventConsumers(
         var first = await connection.ExecuteAsync(new CommandDefinition(InboxSql,
             new { messageId, Handler = handler.HandlerName }, tx, cancellationToken: ct));
         if (first == 0) return;   // handled before: a redelivery
-        await handler.InvokeAsync(scope.ServiceProvider, evt, new MessageContext(messageId, attempt, connection, tx), ct);
+        var context = new MessageContext(messageId, attempt, connection, tx);
+        await handler.InvokeAsync(scope.ServiceProvider, evt, context, ct);
         await tx.CommitAsync(ct);
+        try { await context.RunAfterCommitAsync(ct); }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "After-commit work of {Handler} for {MessageId} failed; the change stands", handler.HandlerName, messageId);
+        }
     }
 
     static string? ReadString(IDictionary<string, object?>? headers, string key) =>
@@ -145,9 +151,19 @@ sealed class EventConsumers(
     public override async Task StopAsync(CancellationToken ct)
     {
         await base.StopAsync(ct);
-        foreach (var channel in channels)
+        // Stopping twice (a host stopped, then disposed) closes nothing twice: a disposed channel cannot be closed again.
+        var open = channels.ToList();
+        channels.Clear();
+        foreach (var channel in open)
         {
-            await channel.CloseAsync(ct);
+            try
+            {
+                if (channel.IsOpen) await channel.CloseAsync(ct);
+            }
+            catch (ObjectDisposedException)
+            {
+                // closed and disposed with its connection already
+            }
             await channel.DisposeAsync();
         }
     }
