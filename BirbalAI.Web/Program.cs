@@ -1,3 +1,4 @@
+using BirbalAI.Annotation;
 using BirbalAI.Chat;
 using BirbalAI.Identity;
 using BirbalAI.Ml;
@@ -12,6 +13,7 @@ return await Cli.RunAsync(args, async () =>
     builder.Services.AddIdentityModule();
     builder.Services.AddMlModule();
     builder.Services.AddChatModule();
+    builder.Services.AddAnnotationModule();
     builder.Services.AddWorkers(role);
     if (role.ServesWeb) builder.Services.AddRazorPages();
 
@@ -27,6 +29,7 @@ return await Cli.RunAsync(args, async () =>
         app.MapIdentityModule();
         app.MapMlModule();
         app.MapChatModule();
+        app.MapAnnotationModule();
         app.MapStaticAssets().AllowAnonymous();
         app.MapRazorPages();
     }
