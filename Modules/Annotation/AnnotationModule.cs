@@ -28,6 +28,7 @@ public static class AnnotationModule
         services.AddSingleton<Backfill>();
         services.AddSingleton<LabellingQueue>();
         services.AddSingleton<Publisher>();
+        services.AddSingleton<Quality.Reviews>();
         services.AddHostedService<AnnotationStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<Publisher>());
         services.AddEventHandler<MessageHeld, MessageHeldHandler>(Name);
@@ -43,6 +44,7 @@ public static class AnnotationModule
         var annotation = app.MapGroup("/api/annotation").WithTags("Review and annotation").RequireAuthorization(Policies.Annotator);
         QueueApi.Map(annotation);
         ProjectsApi.Map(annotation);
+        Quality.QualityApi.Map(annotation);
         return app;
     }
 }

@@ -39,8 +39,11 @@ sealed class EventConsumers(
         {
             var consumer = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
             var publisher = await rabbit.CreateConfirmingChannelAsync(stoppingToken);
-            channels.Add(consumer);
-            channels.Add(publisher);
+            lock (channels)
+            {
+                channels.Add(consumer);
+                channels.Add(publisher);
+            }
             await consumer.BasicQosAsync(0, rabbit.Options.Prefetch, global: false, stoppingToken);
             var handlers = module.ToList();
             var queue = rabbit.Options.ModuleQueue(module.Key);
@@ -151,9 +154,13 @@ sealed class EventConsumers(
     public override async Task StopAsync(CancellationToken ct)
     {
         await base.StopAsync(ct);
-        // Stopping twice (a host stopped, then disposed) closes nothing twice: a disposed channel cannot be closed again.
-        var open = channels.ToList();
-        channels.Clear();
+        // Stopping twice, even at once (a host stopped while it is disposed), closes nothing twice: a disposed channel cannot be closed again.
+        List<IChannel> open;
+        lock (channels)
+        {
+            open = [.. channels];
+            channels.Clear();
+        }
         foreach (var channel in open)
         {
             try

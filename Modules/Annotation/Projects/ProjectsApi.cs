@@ -78,17 +78,29 @@ static class ProjectsApi
     static async Task<Results<Ok<ProjectSummary>, ProblemHttpResult>> Update(Guid projectId, SettingsRequest request, ClaimsPrincipal user, NpgsqlDataSource db,
         IOptions<AnnotationOptions> options, CancellationToken ct)
     {
-        if (CheckExtras(request.ExtraCategories, options.Value) is { } bad) return QueueApi.Problem(400, bad);
+        if (await UpdateAsync(db, user, projectId, request, options.Value, ct) is { } refusal) return QueueApi.Problem(refusal.Status, refusal.Error);
         await using var connection = await db.OpenConnectionAsync(ct);
-        if (await ProjectAccess.ReachableAsync(connection, projectId, user, ct) is not { } project) return QueueApi.Problem(404, "No such project.");
+        return TypedResults.Ok(Summary((await ProjectAccess.ReachableAsync(connection, projectId, user, ct))!));
+    }
+
+    /// <summary>Changes a project's settings (the API and the project page); null when done, else why not.</summary>
+    public static async Task<(int Status, string Error)?> UpdateAsync(NpgsqlDataSource db, ClaimsPrincipal user, Guid projectId, SettingsRequest request,
+        AnnotationOptions options, CancellationToken ct)
+    {
+        if (CheckExtras(request.ExtraCategories, options) is { } bad) return (400, bad);
+        if (request.Overlap is < 1 or > 20) return (400, "Overlap: 1 to 20 people per task.");
+        if (request.ReservationMinutes is < 1 or > 1440) return (400, "Reservation: 1 to 1440 minutes.");
+        if (request.GoldenRate is < 0 or > 1 || request.SecondReviewShare is < 0 or > 1) return (400, "The golden rate and the second-review share are between 0 and 1.");
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (await ProjectAccess.ReachableAsync(connection, projectId, user, ct) is not { } project) return (404, "No such project.");
         if (project.IsModeration && request.Overlap is not (null or 1))
-            return QueueApi.Problem(400, "The moderation review project has overlap 1: the first accepted decision acts.");
+            return (400, "The moderation review project has overlap 1: the first accepted decision acts.");
         await connection.ExecuteAsync(new CommandDefinition(UpdateSql, new
         {
             projectId, request.Overlap, request.ReservationMinutes, request.GoldenRate, request.SecondReviewShare,
             Extra = request.ExtraCategories?.Select(e => e.Trim()).ToArray(), request.Guidelines,
         }, cancellationToken: ct));
-        return TypedResults.Ok(Summary((await ProjectAccess.ReachableAsync(connection, projectId, user, ct))!));
+        return null;
     }
 
     static async Task<Results<NoContent, ProblemHttpResult>> AddMember(Guid projectId, MemberRequest request, ClaimsPrincipal user, NpgsqlDataSource db, CancellationToken ct)

@@ -14,7 +14,8 @@ namespace BirbalAI.Annotation.Queue;
 /// Publishes labels whose undo window has passed, on roles that run workers (replicas share the work: rows are claimed
 /// with <c>for update skip locked</c>). In the moderation project the first published decision acts: the task is done and
 /// <see cref="ContentDecided"/> (for the owner) and <see cref="LabelAccepted"/> (for Ml) go out through the outbox, in the
-/// same transaction. In a labelling project a task waits for review once `overlap` people labelled it. A golden task's
+/// same transaction (only the labels are claimed: the tasks' rows stay free for the queue, and each update of a task is atomic
+/// on its own). In a labelling project a task waits for review once `overlap` people labelled it. A golden task's
 /// label is scored against the known answer and changes nothing else. A label of a task closed meanwhile (decided in Chat,
 /// withdrawn) is kept, and acts on nothing.
 /// </summary>
@@ -102,7 +103,7 @@ sealed class Publisher(NpgsqlDataSource db, HostRole role, IOptions<AnnotationOp
         where n.published_at is null and n.publish_at <= now()
         order by n.publish_at
         limit 100
-        for update of n, t skip locked
+        for update of n skip locked
         """;
 
     const string StampSql = "update annotation.annotations set published_at = now(), golden_correct = @GoldenCorrect where id = @Id";
