@@ -45,6 +45,7 @@ public static class AnnotationModule
         QueueApi.Map(annotation);
         ProjectsApi.Map(annotation);
         Quality.QualityApi.Map(annotation);
+        Import.ImportTasks.Map(annotation);
         return app;
     }
 }

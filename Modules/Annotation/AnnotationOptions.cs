@@ -34,6 +34,12 @@ sealed class AnnotationOptions : IValidatableObject
     /// <summary>Characters of a skip reason.</summary>
     [Range(1, 1000)] public int MaxSkipReasonLength { get; set; } = 200;
 
+    /// <summary>Rows one import may have (the body is also capped by Api:MaxRequestBodyBytes).</summary>
+    [Range(1, 1_000_000)] public int MaxImportRows { get; set; } = 10_000;
+
+    /// <summary>Characters of one imported item's text.</summary>
+    [Range(1, 100_000)] public int MaxItemLength { get; set; } = 20_000;
+
     /// <summary>Categories one project's schema may have (the moderation ones and admins' extras).</summary>
     [Range(1, 200)] public int MaxCategories { get; set; } = 60;
 
