@@ -17,7 +17,8 @@ public sealed class QueueTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await app.InitializeAsync();
-        app.With("Annotation:DailySevereReveals", "1").With("Annotation:PublishIntervalMs", "50");
+        app.With("Annotation:DailySevereReveals", "1").With("Annotation:PublishIntervalMs", "50")
+            .With("Annotation:MaxNoteLength", "20").With("Annotation:MaxSkipReasonLength", "10");
     }
 
     public ValueTask DisposeAsync() => app.DisposeAsync();
@@ -144,5 +145,24 @@ public sealed class QueueTests : IAsyncLifetime
         var refused = await a.Client.PostAsync($"/api/annotation/tasks/{severe2}/reveal", null, Ct);
         Assert.Equal((HttpStatusCode)429, refused.StatusCode);
         Assert.Contains("Annotation:DailySevereReveals", await refused.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_note_or_a_skip_reason_over_its_limit_is_refused_naming_the_setting_and_nothing_is_saved()
+    {
+        var project = await ProjectAsync(overlap: 1);
+        var task = await TaskAsync(project, "one line", 0.5f);
+        var a = await AnnotatorAsync(project);
+        Assert.Equal(task, TaskId(await NextAsync(a, project)));
+
+        var note = await a.Client.PostAsJsonAsync($"/api/annotation/tasks/{task}/annotations", new { categories = new[] { "hate" }, note = new string('n', 21) }, Ct);
+        var skip = await a.Client.PostAsJsonAsync($"/api/annotation/tasks/{task}/skip", new { reason = new string('r', 11) }, Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, note.StatusCode);
+        Assert.Contains("Annotation:MaxNoteLength", await note.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(HttpStatusCode.BadRequest, skip.StatusCode);
+        Assert.Contains("Annotation:MaxSkipReasonLength", await skip.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(task, TaskId(await NextAsync(a, project)));   // still reserved for a, unlabelled
+        Assert.Equal(HttpStatusCode.OK, (await a.Client.PostAsJsonAsync($"/api/annotation/tasks/{task}/annotations", new { categories = new[] { "hate" }, note = "short" }, Ct)).StatusCode);
     }
 }
