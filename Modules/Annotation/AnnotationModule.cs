@@ -35,7 +35,7 @@ public static class AnnotationModule
         services.AddEventHandler<MessageFlagged, MessageFlaggedHandler>(Name);
         services.AddEventHandler<MessageDecided, MessageDecidedHandler>(Name);
         services.AddEventHandler<MessageWithdrawn, MessageWithdrawnHandler>(Name);
-        services.AddAdminLink("Review", "/annotation", Policies.Annotator, order: 20);
+        services.AddAdminLink("Review", "/annotation", Policies.Annotator, order: 15);
         return services;
     }
 
