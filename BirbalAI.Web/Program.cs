@@ -1,3 +1,4 @@
+using BirbalAI.Annotation;
 using BirbalAI.Chat;
 using BirbalAI.Identity;
 using BirbalAI.Ml;
@@ -13,6 +14,7 @@ return await Cli.RunAsync(args, async () =>
     builder.Services.AddIdentityModule();
     builder.Services.AddMlModule();
     builder.Services.AddChatModule();
+    builder.Services.AddAnnotationModule();
     builder.Services.AddWorkers(role);
     if (role.ServesWeb) builder.Services.AddRazorPages();
 
@@ -28,6 +30,7 @@ return await Cli.RunAsync(args, async () =>
         app.MapIdentityModule();
         app.MapMlModule();
         app.MapChatModule();
+        app.MapAnnotationModule();
         app.MapStaticAssets().AllowAnonymous();
         app.MapRazorPages();
     }

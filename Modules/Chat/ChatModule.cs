@@ -1,9 +1,13 @@
 using BirbalAI.Chat.Filters;
+using BirbalAI.Chat.Handlers;
 using BirbalAI.Chat.Messages;
 using BirbalAI.Chat.Rooms;
+using BirbalAI.Contracts.Annotation;
+using BirbalAI.Contracts.Chat;
 using BirbalAI.Contracts.Identity;
 using BirbalAI.Platform;
 using BirbalAI.Platform.Configuration;
+using BirbalAI.Platform.Messaging;
 using BirbalAI.Platform.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -21,6 +25,8 @@ public static class ChatModule
         services.AddSingleton<MarkdownRenderer>();
         services.AddSingleton<ChatMessages>();
         services.AddSingleton<IDemoContent, DemoRooms>();
+        services.AddSingleton<IChatReviewSource, ChatReviewSource>();
+        services.AddEventHandler<ContentDecided, ContentDecidedHandler>("chat");
 
 
         services.AddAdminLink("Chat", "/chat", Policies.Member, order: 10);

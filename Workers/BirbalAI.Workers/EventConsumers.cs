@@ -39,8 +39,11 @@ sealed class EventConsumers(
         {
             var consumer = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
             var publisher = await rabbit.CreateConfirmingChannelAsync(stoppingToken);
-            channels.Add(consumer);
-            channels.Add(publisher);
+            lock (channels)
+            {
+                channels.Add(consumer);
+                channels.Add(publisher);
+            }
             await consumer.BasicQosAsync(0, rabbit.Options.Prefetch, global: false, stoppingToken);
             var handlers = module.ToList();
             var queue = rabbit.Options.ModuleQueue(module.Key);
@@ -128,8 +131,14 @@ sealed class EventConsumers(
         var first = await connection.ExecuteAsync(new CommandDefinition(InboxSql,
             new { messageId, Handler = handler.HandlerName }, tx, cancellationToken: ct));
         if (first == 0) return;   // handled before: a redelivery
-        await handler.InvokeAsync(scope.ServiceProvider, evt, new MessageContext(messageId, attempt, connection, tx), ct);
+        var context = new MessageContext(messageId, attempt, connection, tx);
+        await handler.InvokeAsync(scope.ServiceProvider, evt, context, ct);
         await tx.CommitAsync(ct);
+        try { await context.RunAfterCommitAsync(ct); }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "After-commit work of {Handler} for {MessageId} failed; the change stands", handler.HandlerName, messageId);
+        }
     }
 
     static string? ReadString(IDictionary<string, object?>? headers, string key) =>
@@ -145,9 +154,23 @@ sealed class EventConsumers(
     public override async Task StopAsync(CancellationToken ct)
     {
         await base.StopAsync(ct);
-        foreach (var channel in channels)
+        // Stopping twice, even at once (a host stopped while it is disposed), closes nothing twice: a disposed channel cannot be closed again.
+        List<IChannel> open;
+        lock (channels)
         {
-            await channel.CloseAsync(ct);
+            open = [.. channels];
+            channels.Clear();
+        }
+        foreach (var channel in open)
+        {
+            try
+            {
+                if (channel.IsOpen) await channel.CloseAsync(ct);
+            }
+            catch (ObjectDisposedException)
+            {
+                // closed and disposed with its connection already
+            }
             await channel.DisposeAsync();
         }
     }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using BirbalAI.Chat.Rooms;
+using BirbalAI.Contracts.Annotation;
 using BirbalAI.Contracts.Chat;
 using BirbalAI.Contracts.Identity;
 using BirbalAI.Contracts.Ml;
@@ -145,12 +146,23 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
         var current = await FindAsync(connection, messageId, ct);
         if (current is null || current.AuthorId != user.UserId() || current.Status is Removed or Deleted) return Outcome.Fail(404, "No such message of yours.");
         if (await WritableAsync(connection, current.RoomId, user, "delete your messages there", ct) is { } closed) return closed;
-        if (await connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition(DeleteSql,
-                new { Id = messageId, current.AuthorId, Status = Deleted, From = new[] { Approved, Held, Rejected } }, cancellationToken: ct)) is not { } row)
+        if (await DeleteAndTellAsync(connection, current, ct) is not { } row)
             return Outcome.Fail(409, "You left the room, it was archived or the message was decided on meanwhile; nothing was deleted.");
         var view = row.ToView();
         await WithdrawAsync(connection, view, ct);
         return new Outcome(view);
+    }
+
+    // The delete and its event commit together: a task for it never outlives the message.
+    async Task<Row?> DeleteAndTellAsync(NpgsqlConnection connection, Row current, CancellationToken ct)
+    {
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition(DeleteSql,
+            new { current.Id, current.AuthorId, Status = Deleted, From = new[] { Approved, Held, Rejected } }, tx, cancellationToken: ct));
+        if (row is null) return null;
+        if (current.AwaitingReview) await Outbox.AddAsync(connection, tx, new MessageWithdrawn(current.Id, current.RoomId, DateTimeOffset.UtcNow), ct);
+        await tx.CommitAsync(ct);
+        return row;
     }
 
     /// <summary>A reviewer releases a held message: it appears live in the room at its original place.</summary>
@@ -176,15 +188,61 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
             return Outcome.Fail(409, "Someone decided on this message meanwhile.");
         await audit.RecordAsync(user, status == Approved ? "chat.message-released" : "chat.message-removed", $"message {messageId}",
             new Dictionary<string, string?> { ["room"] = room.Name, ["author"] = current.AuthorName, ["was"] = current.Status }, tx, ct);
+        // A held or flagged message has a task in the review workspace: it closes as decided here.
+        if (current.AwaitingReview)
+            await Outbox.AddAsync(connection, tx, new MessageDecided(messageId, current.RoomId, status == Approved ? ContentDecided.Release : ContentDecided.Remove,
+                user.UserId(), user.Identity?.Name ?? "someone", DateTimeOffset.UtcNow), ct);
         await tx.CommitAsync(ct);
-        var view = row.ToView();
-        if (status == Approved) await DeliverAsync(connection, view, ct);
+        await AnnounceAsync(connection, row.ToView(), ct);
+        return new Outcome(row.ToView());
+    }
+
+    async Task AnnounceAsync(NpgsqlConnection connection, MessageView view, CancellationToken ct)
+    {
+        if (view.Status == Approved) await DeliverAsync(connection, view, ct);
         else
         {
             await WithdrawAsync(connection, view, ct);
             await hub.Clients.User(view.AuthorId.ToString()).SendAsync("message", view, ct);   // the author is told
         }
-        return new Outcome(view);
+    }
+
+    /// <summary>
+    /// A reviewer's decision from the review workspace (<see cref="ContentDecided"/>), in the consumer's transaction (its inbox
+    /// row commits with it, so a redelivery changes nothing). The reviewer is the decider and the audit entry says "via review
+    /// workspace"; the room-moderator check does not apply (Annotators and Admins review every room). Only a message still
+    /// waiting is decided: one a room moderator decided first, or its author deleted, stays as it is. Releasing a flagged
+    /// message (visible all along) records the decision and leaves it in the room. Returns the message when it changed.
+    /// </summary>
+    public async Task<MessageView?> ApplyReviewAsync(ContentDecided decision, NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        if (decision.Source != ContentSources.ChatMessage) return null;
+        var current = await FindAsync(connection, decision.ContentId, ct, tx);
+        if (current is null || !current.AwaitingReview) return null;
+        var status = decision.Decision switch
+        {
+            ContentDecided.Release => Approved,
+            ContentDecided.Remove => Removed,
+            _ => throw new InvalidOperationException($"Unknown decision '{decision.Decision}' (release or remove)."),
+        };
+        if (await connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition(DecideSql,
+                new { current.Id, status, By = decision.DecidedBy, From = new[] { current.Status } }, tx, cancellationToken: ct)) is not { } row)
+            return null;
+        var room = await RoomAccess.GetAsync(connection, current.RoomId, decision.DecidedBy, ct, tx);
+        await audit.RecordAsync(new AuditEntry(status == Approved ? "chat.message-released" : "chat.message-removed", decision.DecidedBy, $"message {current.Id}",
+            new Dictionary<string, string?>
+            {
+                ["room"] = room?.Name, ["author"] = current.AuthorName, ["was"] = current.Status, ["via"] = "review workspace",
+                ["by"] = decision.DecidedByName, ["categories"] = string.Join(", ", decision.Categories),
+            }), tx, ct);
+        return row.ToView();
+    }
+
+    /// <summary>After the review decision committed: the room (or the author) sees it live.</summary>
+    public async Task AnnounceReviewAsync(MessageView view, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await AnnounceAsync(connection, view, ct);
     }
 
     /// <summary>
@@ -234,8 +292,8 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
                 verdict.Scores, [.. verdict.Matches.Select(m => m.Explanation)], verdict.Model.Id, verdict.PolicyVersion, DateTimeOffset.UtcNow), ct);
     }
 
-    static Task<Row?> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct) =>
-        connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition($"select {RowColumns} from chat.messages where id = @Id", new { id }, cancellationToken: ct));
+    static Task<Row?> FindAsync(NpgsqlConnection connection, Guid id, CancellationToken ct, NpgsqlTransaction? tx = null) =>
+        connection.QuerySingleOrDefaultAsync<Row?>(new CommandDefinition($"select {RowColumns} from chat.messages where id = @Id", new { id }, tx, cancellationToken: ct));
 
     sealed class Row
     {
@@ -250,13 +308,19 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
         public string Scores { get; init; } = "{}";
         public DateTime PostedAt { get; init; }
         public DateTime? EditedAt { get; init; }
+        public bool AwaitingReview { get; init; }
 
         public MessageView ToView() => new(Id, RoomId, AuthorId, AuthorName, Text, Html, Status, Flagged,
             JsonSerializer.Deserialize<Dictionary<string, float>>(Scores)!, PostedAt, EditedAt);
     }
 
     // Readers (the author too) get the text as shown: censored or replaced watched words never leave the server as written.
-    const string RowColumns = "id, room_id, author_id, author_name, coalesce(display_text, text) as text, html, status, flagged, scores::text as scores, posted_at, edited_at";
+    const string RowColumns = $"id, room_id, author_id, author_name, coalesce(display_text, text) as text, html, status, flagged, scores::text as scores, posted_at, edited_at, {AwaitingReviewSql} as awaiting_review";
+
+    /// <summary>
+    /// Waiting for a decision: held, or flagged (visible, sent to review) and not decided since it was last written.
+    /// </summary>
+    public const string AwaitingReviewSql = "(status = 'held' or (status = 'approved' and flagged_for_review and (decided_at is null or decided_at < coalesce(edited_at, posted_at))))";
 
     // The author writes only as a current member of a live room: checked again in the very statement that writes.
     const string InsertSql = $"""

@@ -13,7 +13,22 @@ public interface IIntegrationEventHandler<in TEvent> where TEvent : class
     Task HandleAsync(TEvent evt, MessageContext context, CancellationToken ct);
 }
 
-public sealed record MessageContext(Guid MessageId, int Attempt, NpgsqlConnection Connection, NpgsqlTransaction Transaction);
+public sealed record MessageContext(Guid MessageId, int Attempt, NpgsqlConnection Connection, NpgsqlTransaction Transaction)
+{
+    readonly List<Func<CancellationToken, Task>> afterCommit = [];
+
+    /// <summary>
+    /// Work to do once the handler's transaction has committed (a live notification of what it changed); never for one
+    /// that rolls back or for a redelivery the inbox skips. A failure there is logged: the change itself stands.
+    /// </summary>
+    public void AfterCommit(Func<CancellationToken, Task> work) => afterCommit.Add(work);
+
+    /// <summary>Runs what <see cref="AfterCommit"/> queued, in order (the consumer host calls it after the commit).</summary>
+    public async Task RunAfterCommitAsync(CancellationToken ct)
+    {
+        foreach (var work in afterCommit) await work(ct);
+    }
+}
 
 /// <summary>One module's handler of one event; the handler name is its identity in the inbox.</summary>
 public sealed class EventSubscription(
