@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using BirbalAI.Ml.Training;
 using Google.Protobuf;
@@ -9,34 +10,48 @@ namespace BirbalAI.Ml.Onnx;
 /// Writes a <see cref="LinearModel"/> as an ONNX graph built with OnnxSharp's generated classes, ragged (no padding):
 /// inputs <c>ids</c> [features] (every text's int64 feature ids, one text after another), <c>segments</c>
 /// [features, 1] (the text each id belongs to) and <c>lengths</c> [texts, 1] (each text's number of ids, 1 for an
-/// empty text); output <c>scores</c> [texts, categories]. Gather, then ScatterND with <c>reduction="add"</c> into a
-/// [texts, dim] zero tensor, divided by the lengths, is each text's averaged embedding whatever the mix of lengths
-/// (a padded batch costs its longest text for every text); MatMul → Add → Sigmoid gives the scores. Graphs of
-/// format 2 (padded ids [batch, length], weights [batch, 1, length]) are still served.
+/// empty text); output <c>scores</c> [texts, categories]. The model is linear up to the sigmoid (the mean of the
+/// embeddings times the output weights), so the graph holds what each feature adds to each category's logit, the
+/// embeddings times the weights ([buckets, categories], format 4): Gather, then ScatterND with <c>reduction="add"</c>
+/// into a [texts, categories] zero tensor, divided by the lengths, plus the bias, through a sigmoid. A feature costs
+/// one row of 13 floats instead of an embedding row of 32 and the matrix product is gone. Graphs of format 3 (the
+/// embeddings gathered, then the product) and format 2 (padded ids [batch, length], weights [batch, 1, length]) are
+/// still served.
 /// </summary>
 static class OnnxExport
 {
     public const string IdsInput = "ids", WeightsInput = "weights", SegmentsInput = "segments", LengthsInput = "lengths", ScoresOutput = "scores";
 
     /// <summary>Changes with the graph's inputs or layout, so models cached from an older exporter are made again.</summary>
-    public const int FormatVersion = 3;
+    public const int FormatVersion = 4;
 
-    public static byte[] ToBytes(LinearModel model)
+    /// <summary>The format-4 graph's table: what each feature adds to each category's logit, [buckets, categories].</summary>
+    public const string ContributionsInitializer = "contributions";
+
+    public static byte[] ToBytes(LinearModel model) => ToBytes(model, combined: true);
+
+    /// <summary>Format 4 (<paramref name="combined"/>: the contributions table) or format 3 (the embeddings, then the output weights; tests keep it served).</summary>
+    internal static byte[] ToBytes(LinearModel model, bool combined)
     {
         var classes = model.Categories.Count;
         var graph = new GraphProto { Name = "birbal-linear" };
-        graph.Initializer.Add(Floats("embeddings", model.Embeddings, model.Featurizer.Buckets, model.Dim));
-        graph.Initializer.Add(Floats("weights_out", Transpose(model.Weights, classes, model.Dim), model.Dim, classes));
+        var width = combined ? classes : model.Dim;
+        if (combined) graph.Initializer.Add(Floats(ContributionsInitializer, Contributions(model), model.Featurizer.Buckets, classes));
+        else
+        {
+            graph.Initializer.Add(Floats("embeddings", model.Embeddings, model.Featurizer.Buckets, model.Dim));
+            graph.Initializer.Add(Floats("weights_out", Transpose(model.Weights, classes, model.Dim), model.Dim, classes));
+        }
         graph.Initializer.Add(Floats("bias", model.Bias, classes));
-        graph.Initializer.Add(new TensorProto { Name = "dim", DataType = (int)TensorProto.Types.DataType.Int64, Dims = { 1 }, Int64Data = { model.Dim } });
+        graph.Initializer.Add(new TensorProto { Name = "width", DataType = (int)TensorProto.Types.DataType.Int64, Dims = { 1 }, Int64Data = { width } });
 
-        graph.Node.Add(Node("Gather", [ "embeddings", IdsInput ], "gathered"));                  // [N, D]
+        graph.Node.Add(Node("Gather", [ combined ? ContributionsInitializer : "embeddings", IdsInput ], "gathered"));   // [N, W]
         graph.Node.Add(FirstDimension(LengthsInput, "texts"));                                   // [1]: B
-        graph.Node.Add(Concat([ "texts", "dim" ], "hidden_shape"));                             // [2]: B, D
-        graph.Node.Add(ConstantOfShape("hidden_shape", "zeros"));
-        graph.Node.Add(ScatterAdd("zeros", SegmentsInput, "gathered", "sums"));                  // [B, D]: each text's sum
-        graph.Node.Add(Node("Div", [ "sums", LengthsInput ], "hidden"));                        // [B, D]: its mean
-        graph.Node.Add(Node("MatMul", [ "hidden", "weights_out" ], "logits_raw"));              // [B, C]
+        graph.Node.Add(Concat([ "texts", "width" ], "sums_shape"));                             // [2]: B, W
+        graph.Node.Add(ConstantOfShape("sums_shape", "zeros"));
+        graph.Node.Add(ScatterAdd("zeros", SegmentsInput, "gathered", "sums"));                  // [B, W]: each text's sum
+        graph.Node.Add(Node("Div", [ "sums", LengthsInput ], combined ? "logits_raw" : "hidden")); // [B, W]: its mean
+        if (!combined) graph.Node.Add(Node("MatMul", [ "hidden", "weights_out" ], "logits_raw")); // [B, C]
         graph.Node.Add(Node("Add", [ "logits_raw", "bias" ], "logits"));
         graph.Node.Add(Node("Sigmoid", [ "logits" ], ScoresOutput));
 
@@ -124,6 +139,19 @@ static class OnnxExport
         var node = Node("ScatterND", [data, indices, updates], output);
         node.Attribute.Add(new AttributeProto { Name = "reduction", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("add") });
         return node;
+    }
+
+    /// <summary>Each bucket's embedding · each category's weights, [buckets × categories].</summary>
+    internal static float[] Contributions(LinearModel model)
+    {
+        var classes = model.Categories.Count;
+        var table = new float[(long)model.Featurizer.Buckets * classes];
+        for (var b = 0; b < model.Featurizer.Buckets; b++)
+        {
+            var row = model.Embeddings.AsSpan(b * model.Dim, model.Dim);
+            for (var c = 0; c < classes; c++) table[(long)b * classes + c] = TensorPrimitives.Dot(row, model.WeightRow(c));
+        }
+        return table;
     }
 
     static float[] Transpose(float[] values, int rows, int columns)

@@ -106,13 +106,15 @@ sealed class LoadedModel
         if (session is null || onnx is null) return;
         Featurizer = new Featurizer(version.FeaturizerSettings);
         scorer = new OnnxScorer(session, version.FeaturizerSettings);
-        var graph = ModelProto.Parser.ParseFrom(onnx).Graph;
-        var embeddings = Floats(graph, "embeddings", out var shape);       // [buckets × dim]
-        var transposed = Floats(graph, "weights_out", out _);              // [dim × categories]
-        int buckets = (int)shape[0], dim = (int)shape[1];
-        // Built when first needed (only flagged texts are explained), then kept instead of the embeddings.
+        // Built when first needed (only flagged texts are explained). A format-4 graph holds the table itself; older
+        // ones hold the embeddings and the output weights, multiplied here.
         contributions = new Lazy<float[]>(() =>
         {
+            var graph = ModelProto.Parser.ParseFrom(onnx).Graph;
+            if (graph.Initializer.Any(t => t.Name == OnnxExport.ContributionsInitializer)) return Floats(graph, OnnxExport.ContributionsInitializer, out _);
+            var embeddings = Floats(graph, "embeddings", out var shape);       // [buckets × dim]
+            var transposed = Floats(graph, "weights_out", out _);              // [dim × categories]
+            int buckets = (int)shape[0], dim = (int)shape[1];
             var weights = new float[classes * dim];
             for (var d = 0; d < dim; d++)
                 for (var c = 0; c < classes; c++) weights[c * dim + d] = transposed[d * classes + c];

@@ -38,21 +38,24 @@ public sealed class TokenBudgetTests
     }
 
     [Fact]
-    public void A_format_2_padded_graph_scores_as_the_ragged_one_and_the_trainer_do()
+    public void Graphs_of_formats_2_and_3_score_as_the_format_4_one_and_the_trainer_do()
     {
         var linear = ToyModel.Linear;
         var sessions = ToyModel.Sessions();
         using var ragged = new OnnxScorer(sessions.Create(OnnxExport.ToBytes(linear)), linear.Featurizer);
+        using var embeddings = new OnnxScorer(sessions.Create(OnnxExport.ToBytes(linear, combined: false)), linear.Featurizer);
         using var padded = new OnnxScorer(sessions.Create(OnnxExport.ToPaddedBytes(linear)), linear.Featurizer);
         string[] texts = ["nice weather idiot", "", "you are dead see you soon", string.Join(' ', Enumerable.Repeat("thanks a lot for the lunch", 40))];
         var features = texts.Select(t => new BirbalAI.Ml.Features.Featurizer(linear.Featurizer).Featurize(t)).ToList();
 
         var fromRagged = ragged.ScoreAll(features, maxBatchFeatures: 100);
         var fromPadded = padded.ScoreAll(features, maxBatchFeatures: 100);
+        var fromEmbeddings = embeddings.ScoreAll(features, maxBatchFeatures: 100);
 
         for (var i = 0; i < texts.Length; i++)
         {
             Assert.Equal(fromPadded[i], fromRagged[i], (a, b) => Math.Abs(a - b) < 1e-5);
+            Assert.Equal(fromEmbeddings[i], fromRagged[i], (a, b) => Math.Abs(a - b) < 1e-5);
             if (features[i].Length > 0) Assert.Equal(linear.Predict(features[i]), fromRagged[i], (a, b) => Math.Abs(a - b) < 1e-5);
         }
     }

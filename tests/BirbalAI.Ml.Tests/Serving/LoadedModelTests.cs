@@ -20,6 +20,26 @@ public sealed class LoadedModelTests
     }
 
     [Fact]
+    public void A_format_3_graph_explains_as_the_format_4_one_does()
+    {
+        var current = ToyModel.Load();
+        var format3 = BirbalAI.Ml.Onnx.OnnxExport.ToBytes(ToyModel.Linear, combined: false);
+        var older = new BirbalAI.Ml.Serving.LoadedModel(ToyModel.Version(), format3, ToyModel.Sessions().Create(format3));
+        var (ids, ngrams) = current.Featurizer!.FeaturizeWithNgrams(TextNormalizer.Normalize("watch your back, you clown"));
+
+        for (var category = 0; category < ToyModel.Categories.Length; category++)
+        {
+            var expected = current.Explain(ids, ngrams, category, top: 5);
+            var actual = older.Explain(ids, ngrams, category, top: 5);
+            Assert.Equal(expected.Select(c => c.Ngram), actual.Select(c => c.Ngram));
+            Assert.Equal(expected.Select(c => c.Weight), actual.Select(c => c.Weight), (a, b) => Math.Abs(a - b) < 1e-5);
+        }
+        Assert.Equal(older.Score([ids])[0], current.Score([ids])[0], (a, b) => Math.Abs(a - b) < 1e-5);
+        current.Release();
+        older.Release();
+    }
+
+    [Fact]
     public void Featurising_with_ngrams_gives_the_very_ids_serving_uses()
     {
         var model = ToyModel.Load();

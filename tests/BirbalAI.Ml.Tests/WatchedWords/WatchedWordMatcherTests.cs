@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using BirbalAI.Ml.WatchedWords;
 
 namespace BirbalAI.Ml.Tests.WatchedWords;
@@ -127,25 +126,5 @@ public sealed class WatchedWordMatcherTests
 
         Assert.Equal(WatchedWord.Actions.RequireApproval, match.Action);
         Assert.Equal("(timed out)", match.Matched);
-    }
-
-    [Fact]
-    public void A_thousand_words_and_a_hundred_expressions_take_well_under_a_fifth_of_a_millisecond_per_short_text()
-    {
-        var random = new Random(7);
-        string Pseudo() => new([.. Enumerable.Range(0, random.Next(4, 10)).Select(_ => (char)('a' + random.Next(26)))]);
-        var entries = Enumerable.Range(0, 1000).Select(_ => Word(Pseudo()))
-            .Concat(Enumerable.Range(0, 100).Select(i => Regex($"{Pseudo()}[0-9]{{{i % 5 + 1}}}"))).ToArray();
-        var matcher = Matcher(entries);
-        string[] texts = ["hello there, how was your weekend?", "I really think this product is great value for money", "you are such an idiot honestly"];
-        for (var i = 0; i < 200; i++) foreach (var t in texts) matcher.Match(t, "en");
-
-        var clock = Stopwatch.StartNew();
-        const int rounds = 2000;
-        for (var i = 0; i < rounds; i++) foreach (var t in texts) matcher.Match(t, "en");
-        var perText = clock.Elapsed.TotalMilliseconds / (rounds * texts.Length);
-
-        // The budget is 0.2 ms; the shared test machine gets twice that (the bench reports the figure).
-        Assert.True(perText < 0.4, $"{perText:0.000} ms per text");
     }
 }
