@@ -41,6 +41,8 @@ static class ServingBench
         var modes = Environment.GetEnvironmentVariable("BENCH_GC") is { Length: > 0 } only ? [only] : new[] { "workstation", "server" };
         // BENCH_ENSEMBLE_ONLY=1: only the app run with the ensemble in production (memory and latency experiments).
         var ensembleOnly = Environment.GetEnvironmentVariable("BENCH_ENSEMBLE_ONLY") is "1";
+        // BENCH_NGRAM_ONLY=1: no ensemble app run and no encoder figures (n-gram latency and micro-batching experiments).
+        var ngramOnly = Environment.GetEnvironmentVariable("BENCH_NGRAM_ONLY") is "1";
         foreach (var gc in skipApp || ensembleOnly ? [] : modes)
         {
             var figures = await MeasureAppAsync(appDll, ngramDirectory, gc == "server", texts, Rate);
@@ -52,7 +54,7 @@ static class ServingBench
             if (results.TryGetValue($"{key}_workstation_gc", out var value)) results[key] = value;
         results["http_offered_rps"] = Rate;
 
-        if (!skipApp)
+        if (!skipApp && !ngramOnly)
         {
             // The ensemble in production, short texts (under 200 characters) at 50 requests/s.
             var ensemble = await MeasureAppAsync(appDll, ensembleDirectory, serverGc: false, [.. texts.Where(t => t.Length < 200)], EnsembleRate);
@@ -64,13 +66,16 @@ static class ServingBench
             results["adversarial_peak_mib_ensemble"] = ensemble["adversarial_peak_mib"];
             Console.WriteLine("ensemble: " + string.Join(", ", ensemble.Select(f => $"{f.Key} {f.Value}")));
         }
-        if (!ensembleOnly)
+        if (!ensembleOnly && !ngramOnly)
         {
             var (ours, bare) = EncoderThroughput(ensembleDirectory, texts);
             results["encoder_texts_per_second"] = Math.Round(ours, 1);
             results["encoder_texts_per_second_bare_ort"] = Math.Round(bare, 1);
             results["encoder_throughput_ratio_vs_bare_ort"] = Math.Round(ours / bare, 3);
             Console.WriteLine($"encoder batches: {ours:0.0} texts/s through EncoderScorer, {bare:0.0} bare ONNX Runtime → ×{ours / bare:0.000}");
+        }
+        if (!ensembleOnly)
+        {
 
             var (batched, alone) = MicroBatching(ngramDirectory, texts);
             results["microbatch_texts_per_second_on"] = Math.Round(batched);

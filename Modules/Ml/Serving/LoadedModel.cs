@@ -213,16 +213,17 @@ sealed class LoadedModel
 
     /// <summary>
     /// The n-grams that raised <paramref name="category"/>'s logit most: each occurrence adds
-    /// embedding·weights/n (the model averages embeddings), summed per distinct n-gram, largest first.
+    /// embedding·weights/n (the model averages embeddings), summed per distinct n-gram, largest first; words and
+    /// phrases made only of <paramref name="language"/>'s function words are left out (<see cref="Text.FunctionWords"/>).
     /// </summary>
-    public IReadOnlyList<Contribution> Explain(int[] ids, string[] ngrams, int category, int top)
+    public IReadOnlyList<Contribution> Explain(int[] ids, string[] ngrams, int category, int top, string? language = null)
     {
         if (contributions is null) return [];
         var table = contributions.Value;
         var totals = new Dictionary<string, float>();
         for (var i = 0; i < ids.Length; i++)
             totals[ngrams[i]] = totals.GetValueOrDefault(ngrams[i]) + table[(long)ids[i] * classes + category] / ids.Length;
-        return [.. totals.Where(t => t.Value > 0).OrderByDescending(t => t.Value).ThenBy(t => t.Key, StringComparer.Ordinal)
+        return [.. totals.Where(t => t.Value > 0 && !Text.FunctionWords.Only(t.Key, language)).OrderByDescending(t => t.Value).ThenBy(t => t.Key, StringComparer.Ordinal)
             .Take(top).Select(t => new Contribution(t.Key, t.Value))];
     }
 

@@ -91,7 +91,7 @@ sealed class Moderator(ModelCatalog catalog, MicroBatcher batcher, PolicyStore p
                 if (model.Featurizer is { } featurizer)
                 {
                     named ??= featurizer.FeaturizeWithNgrams(normalized);
-                    explanation = model.Explain(named.Value.Ids, named.Value.Ngrams, c, options.Value.ExplanationSize);
+                    explanation = model.Explain(named.Value.Ids, named.Value.Ngrams, c, options.Value.ExplanationSize, language);
                 }
                 driver = drivers[c] switch { Driver.Encoder => "encoder", Driver.Rest => "ngram-rest", _ => "ngram" };
                 parts = Parts(components, c);

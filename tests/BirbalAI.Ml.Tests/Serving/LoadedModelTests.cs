@@ -20,6 +20,24 @@ public sealed class LoadedModelTests
     }
 
     [Fact]
+    public void An_explanation_leaves_out_the_function_words_of_the_texts_language()
+    {
+        var model = ToyModel.Load();
+        var (ids, ngrams) = model.Featurizer!.FeaturizeWithNgrams(TextNormalizer.Normalize("you are a clown and you know it, you clown"));
+
+        var unfiltered = model.Explain(ids, ngrams, 0, top: 50);
+        var english = model.Explain(ids, ngrams, 0, top: 50, language: "en");
+
+        Assert.Contains(unfiltered, c => c.Ngram is "you" or "you are" or "and");   // the toy model learnt them too
+        string[] grammar = ["you", "are", "a", "and", "it", "it,"];
+        Assert.DoesNotContain(english, c => c.Ngram.Split(' ').All(grammar.Contains));
+        Assert.Equal("clown", english[0].Ngram);
+        Assert.Equal(unfiltered.Where(c => !BirbalAI.Ml.Text.FunctionWords.Only(c.Ngram, "en")).Select(c => c.Ngram), english.Select(c => c.Ngram));
+        Assert.Equal(unfiltered.Select(c => c.Ngram), model.Explain(ids, ngrams, 0, top: 50, language: "und").Select(c => c.Ngram));
+        model.Release();
+    }
+
+    [Fact]
     public void A_format_3_graph_explains_as_the_format_4_one_does()
     {
         var current = ToyModel.Load();
