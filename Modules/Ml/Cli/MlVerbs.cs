@@ -3,7 +3,7 @@ using System.Text.Json;
 using BirbalAI.Ml.Data;
 using BirbalAI.Ml.Evaluation;
 using BirbalAI.Ml.Features;
-using BirbalAI.Ml.Onnx;
+using BirbalAI.Ml.Serving;
 using BirbalAI.Ml.Text;
 using BirbalAI.Ml.Training;
 using BirbalAI.Platform;
@@ -110,14 +110,19 @@ static class MlVerbs
             var directory = args.Option("--model", EvalUsage);
             var rows = Read(args.Option("--data", EvalUsage));
             var target = Double(args, "--target-precision", 0.9, 0.01, 1);
-            (byte[] Onnx, ModelCard Card) model;
-            try { model = ModelTraining.Read(directory); }
+            ModelPackage package;
+            try { package = ModelPackage.Read(directory); }
             catch (FileNotFoundException e) { throw new CliUsageException(e.Message); }
-            // Scored through ONNX Runtime: the way the model is served.
-            using var scorer = new OnnxScorer(model.Onnx, model.Card.Featurizer);
-            var scores = scorer.Score(rows.Select(r => r.Text).ToList());
-            var report = Evaluator.Evaluate(model.Card.Categories, scores, rows.Select(r => ModelTraining.Labels(r, model.Card.Categories)).ToList(),
-                model.Card.Thresholds, ModelTraining.Languages(rows, sp.GetRequiredService<LanguageDetection>()), target, model.Card.Source);
+            // Any kind (n-gram, encoder, ensemble), scored as served: through ONNX Runtime, each text in its language.
+            var detector = sp.GetRequiredService<LanguageDetection>();
+            var languages = ModelTraining.Languages(rows, detector)!;
+            var model = LoadedModel.FromPackage(package, sp.GetRequiredService<SessionFactory>());
+            float[][] scores;
+            try { scores = model.ScoreTexts([.. rows.Select(r => r.Text)], languages); }
+            finally { model.Release(); }
+            var card = package.Card;
+            var report = Evaluator.Evaluate(card.Categories, scores, rows.Select(r => ModelTraining.Labels(r, card.Categories)).ToList(),
+                card.Thresholds, languages, target, card.Source);
             await output.WriteLineAsync(JsonSerializer.Serialize(report, ModelTraining.Json));
             return 0;
         }, UsesDatabase: false));

@@ -45,6 +45,19 @@ public sealed class MlCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Eval_scores_an_ensemble_folder_as_served()
+    {
+        var data = Write("mixed.jsonl", [.. Toy(12), """{"text": "ni siquiera sabes escribir, payaso inútil", "labels": ["harassment"], "language": "es"}"""]);
+
+        await using var eval = AppProcess.Start(NoSettings, "ml", "eval", "--model", StarterModels.Directory, "--data", data);
+
+        Assert.True(await eval.ExitCodeAsync(Patience) == 0, eval.Errors);
+        var report = JsonDocument.Parse(eval.Output[eval.Output.IndexOf('{')..]).RootElement;
+        Assert.Equal(13, report.GetProperty("examples").GetInt32());
+        Assert.True(report.GetProperty("per_language_macro_f1").TryGetProperty("es", out _), report.ToString());
+    }
+
+    [Fact]
     public async Task Bad_rows_are_reported_by_line_number_and_nothing_is_written()
     {
         var data = Write("bad.jsonl", [.. Toy(5), """{"text": "x", "labels": ["nonsense"]}""", "{oops", .. Toy(2)]);
