@@ -14,6 +14,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -101,6 +102,10 @@ public static class PlatformModule
         Backup.Add(services);
         services.AddHostedService<MigrateOnStart>();
         services.AddHostedService<MessagingTopology>();
+        services.AddValidatedOptions<Operations.OperationsOptions>(Operations.OperationsOptions.Section);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<Operations.SystemStatus>();
+        services.AddHostedService<Operations.SystemSampler>();
 
         services.AddHangfire((sp, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)

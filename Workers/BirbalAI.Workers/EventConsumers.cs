@@ -28,7 +28,7 @@ sealed class EventConsumers(
     public const string AttemptHeader = "x-birbal-attempt";
     public const string ReasonHeader = "x-birbal-reason";
     public const string QueueHeader = "x-birbal-queue";
-    static readonly ActivitySource Activities = new($"{PlatformModule.TelemetryName}.Messaging");
+    internal static readonly ActivitySource Activities = new($"{PlatformModule.TelemetryName}.Messaging");
 
     readonly List<IChannel> channels = [];
 
