@@ -143,6 +143,7 @@ public static class PlatformModule
         services.AddAdminLink("API reference", "/swagger", policy: null, order: 900);
         services.AddAdminLink("Jobs", "/hangfire", BirbalAI.Contracts.Identity.Policies.Admin, order: 800);
         services.AddAdminLink("Dead letters", "/admin/platform/dead-letters", BirbalAI.Contracts.Identity.Policies.Admin, order: 810);
+        services.AddAdminLink("System", "/admin/platform/system", BirbalAI.Contracts.Identity.Policies.Admin, order: 820);
 
         services.AddHealthChecks()
             .AddCheck<PostgresReady>("postgres", tags: ["ready"])
