@@ -3,6 +3,7 @@ using System.Text.Json;
 using BirbalAI.Platform.Configuration;
 using BirbalAI.Platform.Database;
 using BirbalAI.Platform.Health;
+using BirbalAI.Platform.Jobs;
 using BirbalAI.Platform.Messaging;
 using BirbalAI.Platform.Web;
 using Dapper;
@@ -106,6 +107,9 @@ public static class PlatformModule
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Operations.SystemStatus>();
         services.AddHostedService<Operations.SystemSampler>();
+        services.AddValidatedOptions<Jobs.RetentionOptions>(Jobs.RetentionOptions.Section);
+        services.AddHostedService<Jobs.RecurringJobSchedule>();
+        services.AddRecurringJob<Jobs.PurgeMessagingJob>(Jobs.PurgeMessagingJob.Id, j => j.RunAsync(CancellationToken.None), Jobs.RetentionSchedule.Of);
 
         services.AddHangfire((sp, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -113,7 +117,8 @@ public static class PlatformModule
             .UseRecommendedSerializerSettings()
             .UsePostgreSqlStorage(storage => storage.UseNpgsqlConnection(
                     sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString),
-                new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true }));
+                new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true })
+            .WithJobExpirationTimeout(TimeSpan.FromDays(sp.GetRequiredService<IOptions<RetentionOptions>>().Value.FinishedJobDays)));
 
         services.AddRedisDataProtection();
         services.AddValidatedOptions<ApiLimitsOptions>(ApiLimitsOptions.Section);

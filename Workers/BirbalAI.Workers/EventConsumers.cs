@@ -115,6 +115,7 @@ sealed class EventConsumers(
             {
                 copy.Headers[ReasonHeader] = failure;
                 copy.Headers[QueueHeader] = queue;
+                copy.Headers[DeadLetters.ParkedAtHeader] = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
                 await publisher.BasicPublishAsync("", rabbit.Options.DeadLetterQueue, mandatory: false, copy, delivery.Body, ct);
                 logger.LogError("Parked {WireName} {MessageId} in the dead-letter queue: {Reason}", wireName, properties.MessageId, failure);
             }
