@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.HttpsPolicy;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -66,6 +67,16 @@ public static class PlatformModule
                     endpoints["Endpoints:Grpc:Url"] = listen.Grpc;
                     endpoints["Endpoints:Grpc:Protocols"] = "Http2";
                 }
+            }
+            foreach (var name in endpoints.Keys.Where(k => k.EndsWith(":Url", StringComparison.Ordinal)).ToList())
+            {
+                if (!endpoints[name]!.StartsWith("https://", StringComparison.OrdinalIgnoreCase)) continue;
+                var endpoint = name[..^":Url".Length];
+                endpoints[$"{endpoint}:Certificate:Path"] = listen.CertificatePath;
+                endpoints[$"{endpoint}:Certificate:KeyPath"] = listen.CertificateKeyPath;
+                endpoints[$"{endpoint}:Certificate:Password"] = listen.CertificatePassword;
+                // TLS negotiates the protocol (ALPN): pages, API and gRPC share the web port.
+                endpoints.TryAdd($"{endpoint}:Protocols", "Http1AndHttp2");
             }
             kestrel.Configure(new ConfigurationBuilder().AddInMemoryCollection(endpoints).Build());
         });
@@ -162,6 +173,8 @@ public static class PlatformModule
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
             otel.UseOtlpExporter();
 
+        services.AddOptions<HstsOptions>().Configure<IConfiguration>((o, configuration) =>
+            o.MaxAge = TimeSpan.FromDays(configuration.GetValidated<ListenOptions>(ListenOptions.Section).HstsMaxAgeDays));
         services.AddSingleton<IStartupFilter, ErrorHandlingStartupFilter>();
         return role;
     }
@@ -201,6 +214,9 @@ public static class PlatformModule
     /// <summary>Health and metrics on every role; OpenAPI, Swagger UI and (in Development) the Hangfire dashboard on web roles.</summary>
     public static WebApplication MapPlatform(this WebApplication app)
     {
+        var listen = app.Configuration.GetValidated<ListenOptions>(ListenOptions.Section);
+        if (listen.UsesTls && listen.HstsMaxAgeDays > 0 && !app.Environment.IsDevelopment())
+            app.UseHsts();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/readyz", new HealthCheckOptions
         {
