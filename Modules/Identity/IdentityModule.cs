@@ -9,6 +9,7 @@ using BirbalAI.Identity.Tokens;
 using BirbalAI.Identity.Users;
 using BirbalAI.Platform;
 using BirbalAI.Platform.Configuration;
+using BirbalAI.Platform.Jobs;
 using BirbalAI.Platform.Messaging;
 using BirbalAI.Platform.Web;
 using Microsoft.AspNetCore.Authentication;
@@ -48,6 +49,7 @@ public static class IdentityModule
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<Invitations.Invitations>();
         services.AddSingleton<Invitations.InvitationMail>();
+        services.AddRecurringJob<Jobs.PurgeAuditJob>(Jobs.PurgeAuditJob.Id, j => j.RunAsync(CancellationToken.None), BirbalAI.Platform.Jobs.RetentionSchedule.Of);
 
         services.AddAuthentication(SmartScheme)
             // One scheme that picks the real one: an API key, a JWT, or the page cookie.

@@ -27,6 +27,9 @@ sealed class IdentityOptions
     [Range(1, 1_000_000)] public int ApiPerClientLimit { get; set; } = 600;
     [Range(1, 3600)] public int ApiWindowSeconds { get; set; } = 60;
 
+    /// <summary>Days an audit entry is kept; older ones are removed by the recurring job identity.purge-audit (on Retention:Schedule).</summary>
+    [Range(1, 36_500)] public int AuditRetentionDays { get; set; } = 365;
+
     /// <summary>Invitation mail; without a host the link is shown to the Admin instead.</summary>
     public SmtpOptions Smtp { get; set; } = new();
 

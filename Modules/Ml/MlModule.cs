@@ -34,6 +34,7 @@ public static class MlModule
         services.AddSingleton<MicroBatcher>();
         services.AddSingleton<PolicyStore>();
         services.AddSingleton<IModerator, Moderator>();
+        services.AddSingleton<BirbalAI.Platform.Operations.IInstanceFacts, ServingFacts>();
         // In this order: the starter model is registered before the catalogue loads production.
         services.AddHostedService<StarterModelRegistration>();
         services.AddHostedService<ModelServing>();

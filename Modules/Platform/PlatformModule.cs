@@ -3,6 +3,7 @@ using System.Text.Json;
 using BirbalAI.Platform.Configuration;
 using BirbalAI.Platform.Database;
 using BirbalAI.Platform.Health;
+using BirbalAI.Platform.Jobs;
 using BirbalAI.Platform.Messaging;
 using BirbalAI.Platform.Web;
 using Dapper;
@@ -12,8 +13,10 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.HttpsPolicy;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -65,6 +68,16 @@ public static class PlatformModule
                     endpoints["Endpoints:Grpc:Protocols"] = "Http2";
                 }
             }
+            foreach (var name in endpoints.Keys.Where(k => k.EndsWith(":Url", StringComparison.Ordinal)).ToList())
+            {
+                if (!endpoints[name]!.StartsWith("https://", StringComparison.OrdinalIgnoreCase)) continue;
+                var endpoint = name[..^":Url".Length];
+                endpoints[$"{endpoint}:Certificate:Path"] = listen.CertificatePath;
+                endpoints[$"{endpoint}:Certificate:KeyPath"] = listen.CertificateKeyPath;
+                endpoints[$"{endpoint}:Certificate:Password"] = listen.CertificatePassword;
+                // TLS negotiates the protocol (ALPN): pages, API and gRPC share the web port.
+                endpoints.TryAdd($"{endpoint}:Protocols", "Http1AndHttp2");
+            }
             kestrel.Configure(new ConfigurationBuilder().AddInMemoryCollection(endpoints).Build());
         });
 
@@ -101,6 +114,13 @@ public static class PlatformModule
         Backup.Add(services);
         services.AddHostedService<MigrateOnStart>();
         services.AddHostedService<MessagingTopology>();
+        services.AddValidatedOptions<Operations.OperationsOptions>(Operations.OperationsOptions.Section);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<Operations.SystemStatus>();
+        services.AddHostedService<Operations.SystemSampler>();
+        services.AddValidatedOptions<Jobs.RetentionOptions>(Jobs.RetentionOptions.Section);
+        services.AddHostedService<Jobs.RecurringJobSchedule>();
+        services.AddRecurringJob<Jobs.PurgeMessagingJob>(Jobs.PurgeMessagingJob.Id, j => j.RunAsync(CancellationToken.None), Jobs.RetentionSchedule.Of);
 
         services.AddHangfire((sp, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -108,7 +128,8 @@ public static class PlatformModule
             .UseRecommendedSerializerSettings()
             .UsePostgreSqlStorage(storage => storage.UseNpgsqlConnection(
                     sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString),
-                new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true }));
+                new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true })
+            .WithJobExpirationTimeout(TimeSpan.FromDays(sp.GetRequiredService<IOptions<RetentionOptions>>().Value.FinishedJobDays)));
 
         services.AddRedisDataProtection();
         services.AddValidatedOptions<ApiLimitsOptions>(ApiLimitsOptions.Section);
@@ -138,6 +159,7 @@ public static class PlatformModule
         services.AddAdminLink("API reference", "/swagger", policy: null, order: 900);
         services.AddAdminLink("Jobs", "/hangfire", BirbalAI.Contracts.Identity.Policies.Admin, order: 800);
         services.AddAdminLink("Dead letters", "/admin/platform/dead-letters", BirbalAI.Contracts.Identity.Policies.Admin, order: 810);
+        services.AddAdminLink("System", "/admin/platform/system", BirbalAI.Contracts.Identity.Policies.Admin, order: 820);
 
         services.AddHealthChecks()
             .AddCheck<PostgresReady>("postgres", tags: ["ready"])
@@ -151,6 +173,8 @@ public static class PlatformModule
         if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
             otel.UseOtlpExporter();
 
+        services.AddOptions<HstsOptions>().Configure<IConfiguration>((o, configuration) =>
+            o.MaxAge = TimeSpan.FromDays(configuration.GetValidated<ListenOptions>(ListenOptions.Section).HstsMaxAgeDays));
         services.AddSingleton<IStartupFilter, ErrorHandlingStartupFilter>();
         return role;
     }
@@ -190,6 +214,9 @@ public static class PlatformModule
     /// <summary>Health and metrics on every role; OpenAPI, Swagger UI and (in Development) the Hangfire dashboard on web roles.</summary>
     public static WebApplication MapPlatform(this WebApplication app)
     {
+        var listen = app.Configuration.GetValidated<ListenOptions>(ListenOptions.Section);
+        if (listen.UsesTls && listen.HstsMaxAgeDays > 0 && !app.Environment.IsDevelopment())
+            app.UseHsts();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/readyz", new HealthCheckOptions
         {

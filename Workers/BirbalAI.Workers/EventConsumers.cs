@@ -28,7 +28,7 @@ sealed class EventConsumers(
     public const string AttemptHeader = "x-birbal-attempt";
     public const string ReasonHeader = "x-birbal-reason";
     public const string QueueHeader = "x-birbal-queue";
-    static readonly ActivitySource Activities = new($"{PlatformModule.TelemetryName}.Messaging");
+    internal static readonly ActivitySource Activities = new($"{PlatformModule.TelemetryName}.Messaging");
 
     readonly List<IChannel> channels = [];
 
@@ -115,6 +115,7 @@ sealed class EventConsumers(
             {
                 copy.Headers[ReasonHeader] = failure;
                 copy.Headers[QueueHeader] = queue;
+                copy.Headers[DeadLetters.ParkedAtHeader] = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
                 await publisher.BasicPublishAsync("", rabbit.Options.DeadLetterQueue, mandatory: false, copy, delivery.Body, ct);
                 logger.LogError("Parked {WireName} {MessageId} in the dead-letter queue: {Reason}", wireName, properties.MessageId, failure);
             }

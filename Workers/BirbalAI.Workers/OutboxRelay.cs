@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using BirbalAI.Platform.Messaging;
@@ -54,6 +55,16 @@ sealed class OutboxRelay(NpgsqlDataSource db, RabbitConnection rabbit, ILogger<O
         foreach (var row in rows)
         {
             var headers = JsonSerializer.Deserialize<Dictionary<string, string>>(row.Headers) ?? [];
+            // The publish joins the trace of the change that wrote the row; the consumer's work is its child.
+            using var activity = EventConsumers.Activities.StartActivity($"{row.WireName} publish", ActivityKind.Producer,
+                headers.GetValueOrDefault("traceparent") ?? default(string));
+            if (activity is not null)
+            {
+                activity.SetTag("messaging.message.id", row.Id.ToString());
+                activity.SetTag("messaging.destination.name", rabbit.Options.Exchange);
+                headers["traceparent"] = activity.Id!;
+                if (activity.TraceStateString is { } state) headers["tracestate"] = state;
+            }
             var properties = new BasicProperties
             {
                 MessageId = row.Id.ToString(),

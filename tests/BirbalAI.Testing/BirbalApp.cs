@@ -52,11 +52,11 @@ public class BirbalApp<TProgram> : WebApplicationFactory<TProgram>, IAsyncLifeti
         if (primary is null) database = await TestDatabase.CreateAsync();
     }
 
-    /// <summary>Starts the app on a real loopback socket (for a browser) and returns its base address.</summary>
-    public Uri StartOnSocket()
+    /// <summary>Starts the app on a real loopback socket (for a browser), https with <c>Listen:Certificate…</c> set, and returns its base address.</summary>
+    public Uri StartOnSocket(string scheme = "http")
     {
         // The app's own endpoints, on a free port and without the gRPC one: never the ports `make run` uses.
-        With("Listen:Web", "http://127.0.0.1:0");
+        With("Listen:Web", $"{scheme}://127.0.0.1:0");
         With("Listen:Grpc", "");
         UseKestrel();
         StartServer();

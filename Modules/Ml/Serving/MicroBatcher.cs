@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,6 +16,11 @@ namespace BirbalAI.Ml.Serving;
 sealed class MicroBatcher : IAsyncDisposable
 {
     sealed record Pending(LoadedModel Model, IReadOnlyList<PreparedText> Texts, TaskCompletionSource<ComponentScores[]> Done);
+
+    static readonly Meter Meter = new($"{BirbalAI.Platform.PlatformModule.TelemetryName}.Ml.Serving");
+    static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>("birbal.moderation.batch.size", "{text}",
+        "Texts scored together in one ONNX Runtime call (1 for each request when micro-batching is off)",
+        advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] });
 
     readonly Channel<Pending> queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = false });
     readonly ServingOptions options;
@@ -110,6 +116,7 @@ sealed class MicroBatcher : IAsyncDisposable
 
     void Count(int size)
     {
+        BatchSize.Record(size);
         Interlocked.Increment(ref batches);
         Interlocked.Add(ref texts, size);
     }

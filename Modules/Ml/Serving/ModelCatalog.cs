@@ -17,6 +17,12 @@ sealed class ModelCatalog(ModelRegistry registry, SessionFactory sessions, IOpti
 {
     public const string ProductionChannel = "ml.production";
 
+    static readonly System.Diagnostics.Metrics.Meter Meter = new($"{BirbalAI.Platform.PlatformModule.TelemetryName}.Ml.Models");
+    static readonly System.Diagnostics.Metrics.Counter<long> Loads = Meter.CreateCounter<long>("birbal.ml.model.loads", "{load}",
+        "Model versions loaded into this process, by version");
+    static readonly System.Diagnostics.Metrics.Counter<long> Swaps = Meter.CreateCounter<long>("birbal.ml.model.swaps", "{swap}",
+        "Changes of the model this process serves as production (the first load counts), by the version swapped to");
+
     readonly Lock gate = new();
     readonly Dictionary<Guid, LoadedModel> loaded = [];
     readonly Dictionary<Guid, long> lastUsed = [];
@@ -73,6 +79,7 @@ sealed class ModelCatalog(ModelRegistry registry, SessionFactory sessions, IOpti
                 lastUsed[model.Ref.Id] = ++clock;
                 Evict();
             }
+            Swaps.Add(1, new KeyValuePair<string, object?>("model_version", model.Ref.Number));
             logger.LogInformation("Serving model v{Number} ({Id}) on {Provider}{Previous}", model.Ref.Number, model.Ref.Id,
                 sessions.LastProvider, previous is null ? "" : $", replacing v{previous.Ref.Number}");
             return model;
@@ -109,6 +116,7 @@ sealed class ModelCatalog(ModelRegistry registry, SessionFactory sessions, IOpti
                         break;
                 }
             var model = await Task.Run(() => LoadedModel.Create(version, ngram, encoder, vocabulary, settings, sessions, options.Value));
+            Loads.Add(1, new KeyValuePair<string, object?>("model_version", version.Number));
             lock (gate)
             {
                 loaded[id] = model;

@@ -19,8 +19,9 @@ sealed class Moderator(ModelCatalog catalog, MicroBatcher batcher, PolicyStore p
     IOptions<ServingOptions> options, IOptions<ModerationLimits> limits) : IModerator
 {
     static readonly Meter Meter = new($"{PlatformModule.TelemetryName}.Ml");
-    static readonly Counter<long> Moderated = Meter.CreateCounter<long>("birbal.moderation.texts", description: "Texts moderated, by action");
-    static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("birbal.moderation.duration", "ms", "Time to moderate one request");
+    static readonly Counter<long> Moderated = Meter.CreateCounter<long>("birbal.moderation.texts", description: "Texts moderated, by model version and action");
+    static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("birbal.moderation.duration", "ms",
+        "Time to moderate one request, by model version and its most severe action (error when it failed)");
 
     public async Task<ModerationVerdict> ModerateAsync(string text, CancellationToken ct) =>
         (await ModerateAsync([text], null, ct))[0];
@@ -31,6 +32,8 @@ sealed class Moderator(ModelCatalog catalog, MicroBatcher batcher, PolicyStore p
         var started = Stopwatch.GetTimestamp();
         var policy = await policies.CurrentAsync(ct);
         var model = await catalog.AcquireAsync(modelVersion, ct);
+        var version = new KeyValuePair<string, object?>("model_version", model.Ref.Number);
+        var worst = "error";
         try
         {
             var normalized = new string[texts.Count];
@@ -57,14 +60,15 @@ sealed class Moderator(ModelCatalog catalog, MicroBatcher batcher, PolicyStore p
             for (var i = 0; i < texts.Count; i++)
             {
                 verdicts[i] = Judge(model, policy, scores[i], detected[i], normalized[i], texts[i], matches[i]);
-                Moderated.Add(1, new KeyValuePair<string, object?>("action", verdicts[i].Action.Name()));
+                Moderated.Add(1, version, new KeyValuePair<string, object?>("action", verdicts[i].Action.Name()));
             }
+            worst = verdicts.Max(v => v.Action).Name();
             return verdicts;
         }
         finally
         {
             model.Release();
-            Duration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            Duration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, version, new KeyValuePair<string, object?>("action", worst));
         }
     }
 

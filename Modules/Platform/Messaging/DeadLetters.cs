@@ -14,6 +14,15 @@ public sealed class DeadLetters(RabbitConnection rabbit)
 {
     public const int MaxShown = 100;
 
+    /// <summary>When the consumer host parked the message (Unix seconds), for retention.</summary>
+    public const string ParkedAtHeader = "x-birbal-parked-at";
+
+    /// <summary>When a message was parked; for one parked before the header existed, when it was first published; null if neither is known.</summary>
+    public static DateTimeOffset? ParkedAt(IReadOnlyBasicProperties properties) =>
+        properties.Headers?.TryGetValue(ParkedAtHeader, out var value) == true && value is long or int
+            ? DateTimeOffset.FromUnixTimeSeconds(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture))
+            : properties.IsTimestampPresent() && properties.Timestamp.UnixTime > 0 ? DateTimeOffset.FromUnixTimeSeconds(properties.Timestamp.UnixTime) : null;
+
     /// <summary>Up to <paramref name="max"/> parked messages, oldest first; they stay parked.</summary>
     public async Task<IReadOnlyList<DeadLetter>> PeekAsync(int max, CancellationToken ct)
     {

@@ -58,6 +58,7 @@ public sealed class LayoutTests : IAsyncLifetime
         [
             "Chat /chat", "Sample help /sample/help", "Review /annotation", "Sample jobs /sample/jobs", "Users /admin/identity/users", "API keys /admin/identity/api-keys",
             "Audit /admin/identity/audit", "Models /admin/ml/models", "Policy /admin/ml/policy", "Watched words /admin/ml/watched-words", "Try it /admin/ml/try", "Jobs /hangfire", "Dead letters /admin/platform/dead-letters",
+            "System /admin/platform/system",
             "API reference /swagger",
         ], AdminLinks(await admin.GetDocumentAsync("/")));
     }
