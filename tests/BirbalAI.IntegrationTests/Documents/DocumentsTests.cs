@@ -33,7 +33,8 @@ public sealed class DocumentsTests(DocumentsTests.Fixture fixture) : IClassFixtu
         public async ValueTask InitializeAsync()
         {
             await App.InitializeAsync();
-            App.WithStarterModel().With("Documents:MaxUploadBytes", "300000").With("Documents:MaxDocumentsPerUser", "3");
+            App.WithStarterModel().With("Documents:MaxUploadBytes", "300000").With("Documents:MaxDocumentsPerUser", "3")
+                .With("Annotation:UndoSeconds", "0").With("Annotation:PublishIntervalMs", "50");
             await StarterModels.HoldNeverRejectAsync(App);
         }
 
@@ -94,7 +95,9 @@ public sealed class DocumentsTests(DocumentsTests.Fixture fixture) : IClassFixtu
     public async Task An_upload_with_one_toxic_paragraph_is_partially_held_and_a_review_release_approves_it()
     {
         var owner = await PersonAsync();
-        var id = await UploadedAsync(owner, Mixed);
+        var response = await UploadAsync(owner, Encoding.UTF8.GetBytes(Mixed), title: "garden club notes");
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("document").GetProperty("id").GetGuid();
 
         Assert.Equal("partially-held", await SettledAsync(owner, id));
         var chunks = (await DocumentAsync(owner, id)).GetProperty("chunks").EnumerateArray().ToList();
@@ -110,11 +113,42 @@ public sealed class DocumentsTests(DocumentsTests.Fixture fixture) : IClassFixtu
         var stored = await ScalarAsync<string>("select body::text from platform.documents where id = @id", new { id });
         Assert.DoesNotContain("garden", stored);
 
+        // The review workspace: the held chunk is a task with its text (from Contracts.Documents) and its place in the document.
         var reviewer = await PersonAsync(Roles.Annotator);
-        await PublishDecisionAsync(Guid.NewGuid(), held, ContentDecided.Release, reviewer.Id);
+        JsonElement task = default;
+        var others = new List<Guid>();   // other tests' held chunks share the queue: passed over
+        await Eventually.TrueAsync(async () =>
+        {
+            var exclude = string.Concat(others.Select((o, i) => $"{(i == 0 ? "?" : "&")}exclude={o}"));
+            var next = await reviewer.Client.GetFromJsonAsync<JsonElement>($"/api/annotation/projects/{BirbalAI.Annotation.Projects.ProjectAccess.ModerationId}/next{exclude}", Ct);
+            if (next.GetProperty("task") is not { ValueKind: JsonValueKind.Object } t) return false;
+            if (t.GetProperty("contentId").GetGuid() != held)
+            {
+                others.Add(t.GetProperty("id").GetGuid());
+                return false;
+            }
+            task = t;
+            return true;
+        }, "the held chunk is a task in the moderation queue");
+        Assert.Equal(("documents.chunk", StarterModels.Threat), (task.GetProperty("source").GetString(), task.GetProperty("text").GetString()));
+        Assert.Equal("document “garden club notes”", task.GetProperty("context").GetProperty("roomName").GetString());
+        Assert.Equal([StarterModels.Clean], task.GetProperty("context").GetProperty("before").EnumerateArray().Select(m => m.GetProperty("text").GetString()));
+
+        var submitted = await reviewer.Client.PostAsJsonAsync($"/api/annotation/tasks/{task.GetProperty("id").GetGuid()}/annotations", new { categories = Array.Empty<string>() }, Ct);
+        Assert.Equal(HttpStatusCode.OK, submitted.StatusCode);
 
         await Eventually.TrueAsync(async () => (await DocumentAsync(owner, id)).GetProperty("document").GetProperty("status").GetString() == "approved", "the document is approved");
         Assert.Equal(1, await ScalarAsync<long>("select count(*) from identity.audit_log where kind = 'documents.chunk-released' and actor_id = @Id", new { reviewer.Id }));
+
+        // The same decision delivered again, and a contrary one on a chunk no longer waiting: nothing changes.
+        var decision = await ScalarAsync<Guid>("select id from platform.outbox where wire_name = 'annotation.content-decided.v1' and payload->>'contentId' = @Id", new { Id = held.ToString() });
+        await PublishDecisionAsync(decision, held, ContentDecided.Release, reviewer.Id);
+        var contrary = Guid.NewGuid();
+        await PublishDecisionAsync(contrary, held, ContentDecided.Remove, reviewer.Id);
+        await Eventually.TrueAsync(async () => await ScalarAsync<bool>("select exists (select 1 from platform.inbox where message_id = @contrary and handler = 'documents.ContentDecidedHandler')", new { contrary }),
+            "Documents handled the late decision");
+        Assert.Equal("approved", await ScalarAsync<string>("select status from documents.chunks where id = @held", new { held }));
+        Assert.Equal(1, await ScalarAsync<long>("select count(*) from identity.audit_log where kind like 'documents.chunk-%' and subject = @Subject", new { Subject = $"chunk {held}" }));
     }
 
     async Task PublishDecisionAsync(Guid messageId, Guid chunk, string decision, Guid by)
