@@ -8,6 +8,7 @@ using BirbalAI.Platform.Configuration;
 using DocumentFormat.OpenXml;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Wordprocessing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace BirbalAI.IntegrationTests.Documents;
@@ -144,5 +145,22 @@ public sealed class DocumentFilesTests
         var bytes = Convert.FromBase64String(sealedText.Split(':')[1]);
         bytes[^1] ^= 1;
         Assert.ThrowsAny<CryptographicException>(() => old.Open($"{old.CurrentKeyId}:{Convert.ToBase64String(bytes)}"));
+    }
+
+    [Fact]
+    public void The_data_protection_key_ring_still_opens_after_the_encryption_key_rotated()
+    {
+        const string old = "the-old-key-0123456789abcdef0123456789", next = "the-new-key-0123456789abcdef0123456789";
+        var plain = Encoding.UTF8.GetBytes("<key id=\"1\" />");
+        var sealedBytes = new byte[28 + plain.Length];
+        RandomNumberGenerator.Fill(sealedBytes.AsSpan(0, 12));
+        using (var aes = new AesGcm(BirbalAI.Platform.Web.DataProtectionKeys.DeriveKey(old), 16))
+            aes.Encrypt(sealedBytes.AsSpan(0, 12), plain, sealedBytes.AsSpan(28), sealedBytes.AsSpan(12, 16));
+        var element = new System.Xml.Linq.XElement("encryptedKey", new System.Xml.Linq.XElement("value", Convert.ToBase64String(sealedBytes)));
+        BirbalAI.Platform.Web.SecretKeyXmlDecryptor Decryptor(SecretsOptions secrets) =>
+            new(new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddSingleton(Options.Create(secrets)).BuildServiceProvider());
+
+        Assert.Equal("1", Decryptor(new SecretsOptions { EncryptionKey = next, PreviousEncryptionKeys = [old] }).Decrypt(element).Attribute("id")?.Value);
+        Assert.ThrowsAny<CryptographicException>(() => Decryptor(new SecretsOptions { EncryptionKey = next }).Decrypt(element));
     }
 }
