@@ -269,4 +269,32 @@ public sealed class DocumentsTests(DocumentsTests.Fixture fixture) : IClassFixtu
         var back = new ContentEncryption(Options.Create(new SecretsOptions { EncryptionKey = current, PreviousEncryptionKeys = [next] }));
         Assert.Equal(total, (await BirbalAI.Documents.Cli.RotateKey.RunAsync(store, back, app.Services.GetRequiredService<NpgsqlDataSource>(), Ct)).Rotated);
     }
+
+    [Fact]
+    public async Task The_pages_mark_the_held_chunk_for_its_owner_and_withhold_it_from_others()
+    {
+        Person owner = await PersonAsync(), other = await PersonAsync();
+        var id = await UploadedAsync(owner, $"{StarterModels.Clean}\n\n{StarterModels.Threat}", visibility: "all");
+        Assert.Equal("partially-held", await SettledAsync(owner, id));
+        var ownerPages = await Accounts.SignInAsync(app, owner.Email);
+        var otherPages = await Accounts.SignInAsync(app, other.Email);
+
+        var mine = await ownerPages.GetDocumentAsync($"/documents/{id}");
+        Assert.Equal("partially-held", mine.QuerySelector("#status")?.TextContent.Trim());
+        var held = mine.QuerySelector("section.chunk.held");
+        Assert.NotNull(held);
+        Assert.Contains(StarterModels.Threat, held.TextContent);
+        Assert.Contains("harassment", held.QuerySelector(".verdict")?.TextContent);
+
+        var theirs = await otherPages.GetDocumentAsync($"/documents/{id}");
+        Assert.DoesNotContain("kill", theirs.QuerySelector("#chunks")!.TextContent);
+        Assert.NotNull(theirs.QuerySelector("section.chunk.withheld .withheld"));
+
+        var library = await otherPages.GetDocumentAsync("/documents?status=partially-held");
+        Assert.Contains(library.QuerySelectorAll("#documents tr[data-document]"), r => r.GetAttribute("data-document") == id.ToString());
+        var found = await otherPages.GetDocumentAsync("/documents?q=market");
+        Assert.Contains(found.QuerySelectorAll("#hits li"), li => li.GetAttribute("data-document") == id.ToString() && li.InnerHtml.Contains("<mark>market</mark>"));
+        Assert.Empty((await otherPages.GetDocumentAsync("/documents?q=kill")).QuerySelectorAll("#hits li"));
+        Assert.NotNull((await ownerPages.GetDocumentAsync("/documents/upload")).QuerySelector("form#upload input[type=file][name=file]"));
+    }
 }
