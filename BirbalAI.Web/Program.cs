@@ -1,5 +1,6 @@
 using BirbalAI.Annotation;
 using BirbalAI.Chat;
+using BirbalAI.Documents;
 using BirbalAI.Identity;
 using BirbalAI.Ml;
 using BirbalAI.Platform;
@@ -15,6 +16,7 @@ return await Cli.RunAsync(args, async () =>
     builder.Services.AddMlModule();
     builder.Services.AddChatModule();
     builder.Services.AddAnnotationModule();
+    builder.Services.AddDocumentsModule();
     builder.Services.AddWorkers(role);
     if (role.ServesWeb) builder.Services.AddRazorPages();
 
@@ -31,6 +33,7 @@ return await Cli.RunAsync(args, async () =>
         app.MapMlModule();
         app.MapChatModule();
         app.MapAnnotationModule();
+        app.MapDocumentsModule();
         app.MapStaticAssets().AllowAnonymous();
         app.MapRazorPages();
     }

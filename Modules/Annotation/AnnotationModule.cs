@@ -35,6 +35,8 @@ public static class AnnotationModule
         services.AddEventHandler<MessageFlagged, MessageFlaggedHandler>(Name);
         services.AddEventHandler<MessageDecided, MessageDecidedHandler>(Name);
         services.AddEventHandler<MessageWithdrawn, MessageWithdrawnHandler>(Name);
+        services.AddEventHandler<BirbalAI.Contracts.Documents.ChunkHeld, ChunkHeldHandler>(Name);
+        services.AddEventHandler<BirbalAI.Contracts.Documents.ChunkFlagged, ChunkFlaggedHandler>(Name);
         services.AddAdminLink("Review", "/annotation", Policies.Annotator, order: 15);
         return services;
     }

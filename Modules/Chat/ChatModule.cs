@@ -26,6 +26,7 @@ public static class ChatModule
         services.AddSingleton<ChatMessages>();
         services.AddSingleton<IDemoContent, DemoRooms>();
         services.AddSingleton<IChatReviewSource, ChatReviewSource>();
+        services.AddSingleton<IChatMembership, ChatMembership>();
         services.AddEventHandler<ContentDecided, ContentDecidedHandler>("chat");
 
 

@@ -97,6 +97,8 @@ public static class PlatformModule
         AddHubs(services);
         services.AddValidatedOptions<Blobs.BlobOptions>(Blobs.BlobOptions.Section);
         services.AddSingleton<Blobs.IBlobStore, Blobs.CachedBlobStore>();
+        services.AddSingleton<Documents.IDocumentStore, Documents.PostgresDocumentStore>();
+        services.AddSingleton<ContentEncryption>();
         services.AddSingleton<RabbitConnection>();
         services.AddSingleton<DeadLetters>();
 

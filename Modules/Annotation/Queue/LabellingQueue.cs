@@ -38,7 +38,7 @@ sealed record Outcome<T>(T? Value, int Status = 200, string? Error = null)
 /// revealed severe items, severe tasks are held back and the queue says why. A submission can be undone until it is
 /// published (<see cref="AnnotationOptions.UndoSeconds"/>); only then does it act (<see cref="Publisher"/>).
 /// </summary>
-sealed class LabellingQueue(NpgsqlDataSource db, IChatReviewSource chat, IOptions<AnnotationOptions> options)
+sealed class LabellingQueue(NpgsqlDataSource db, IChatReviewSource chat, BirbalAI.Contracts.Documents.IDocumentReviewSource documents, IOptions<AnnotationOptions> options)
 {
     public async Task<Outcome<NextTask>> NextAsync(ClaimsPrincipal user, Guid projectId, IReadOnlyCollection<Guid> exclude, CancellationToken ct)
     {
@@ -177,7 +177,13 @@ sealed class LabellingQueue(NpgsqlDataSource db, IChatReviewSource chat, IOption
     {
         if (await connection.QuerySingleOrDefaultAsync<TaskRow?>(new CommandDefinition(ViewSql, new { taskId, userId }, cancellationToken: ct)) is not { } t) return null;
         var context = t.Source == ContentSources.ChatMessage && t.ContentId is { } messageId
-            ? await chat.ContextAsync(messageId, options.Value.ContextMessages, ct) : null;
+            ? await chat.ContextAsync(messageId, options.Value.ContextMessages, ct)
+            : t.Source == ContentSources.DocumentChunk && t.ContentId is { } chunkId
+                ? await documents.ContextAsync(chunkId, options.Value.ContextMessages, ct) is { } d
+                    // Shown as the room context is: the document's title where the room's name goes, the approved chunks before it.
+                    ? new RoomContext(d.ChunkId, d.DocumentId, $"document “{d.Title}”", d.Status, [.. d.Before.Select(text => new ContextMessage(Guid.Empty, "", text, default))])
+                    : null
+                : null;
         return new TaskView(t.Id, t.ProjectId, t.Kind, t.Source, t.ContentId, t.Text, t.Language,
             JsonSerializer.Deserialize<Dictionary<string, float>>(t.Scores)!, t.Action,
             JsonSerializer.Deserialize<List<ExplainedCategory>>(t.Explanation, TaskIntake.Json) ?? [], t.ExplainedWith, t.Matches, t.Severe, t.Severity,

@@ -63,7 +63,7 @@ sealed class Publisher(NpgsqlDataSource db, HostRole role, IOptions<AnnotationOp
                 }, tx, cancellationToken: ct));
                 if (decided is not { } at) continue;   // closed meanwhile, or another label acted first
                 var when = new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc));
-                if (label.Source == ContentSources.ChatMessage && label.ContentId is { } contentId)
+                if (label.Source is ContentSources.ChatMessage or ContentSources.DocumentChunk && label.ContentId is { } contentId)
                     await Outbox.AddAsync(connection, tx, new ContentDecided(label.Source, contentId, label.Decision!, label.Categories, label.UserId, label.UserName, when), ct);
                 await Outbox.AddAsync(connection, tx, new LabelAccepted(label.Text, label.Language, label.Categories, label.Source, label.ContentId,
                     label.ProjectId, label.TaskId, label.UserId, when), ct);

@@ -22,7 +22,14 @@ sealed record ExplainedCategory(string Category, float Score, string Action, IRe
 /// </summary>
 sealed class TaskIntake(IModerator moderator, IOptions<AnnotationOptions> options, ILogger<TaskIntake> logger)
 {
-    public async Task<bool> AddAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, MessageForReview message, CancellationToken ct)
+    public async Task<bool> AddAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, MessageForReview message, CancellationToken ct) =>
+        await AddAsync(connection, tx, message, ContentSources.ChatMessage, ct);
+
+    /// <summary>
+    /// A task for content of <paramref name="source"/> (a document chunk comes as a <see cref="MessageForReview"/> too: the chunk
+    /// id as the message, its document as the room, its owner as the author).
+    /// </summary>
+    public async Task<bool> AddAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, MessageForReview message, string source, CancellationToken ct)
     {
         var (verdict, explainedWith) = await ExplainAsync(message, ct);
         var explained = verdict?.Categories.Where(c => c.Action != ModerationAction.Approve || c.Score >= 0.5f)
@@ -35,7 +42,7 @@ sealed class TaskIntake(IModerator moderator, IOptions<AnnotationOptions> option
         var severity = (severe ? 1f : 0f) + (flagged.Count > 0 ? flagged.Max(f => f.Score) : message.Scores.Values.DefaultIfEmpty(0).Max());
         var inserted = await connection.ExecuteAsync(new CommandDefinition(InsertSql, new
         {
-            Id = Guid.CreateVersion7(), ProjectId = ProjectAccess.ModerationId, Source = ContentSources.ChatMessage, ContentId = message.MessageId,
+            Id = Guid.CreateVersion7(), ProjectId = ProjectAccess.ModerationId, Source = source, ContentId = message.MessageId,
             message.Kind, message.Text, message.Language, Scores = JsonSerializer.Serialize(message.Scores),
             Action = message.Kind == "held" ? "review" : "approve",
             Explanation = JsonSerializer.Serialize(explained, Json), ExplainedWith = explainedWith, Matches = message.Matches.ToArray(),
@@ -81,6 +88,9 @@ sealed class TaskIntake(IModerator moderator, IOptions<AnnotationOptions> option
 
     public static MessageForReview FromHeld(MessageHeld e) =>
         new(e.MessageId, e.RoomId, e.AuthorId, "held", e.Text, e.Language, e.Scores, [], e.ModelVersionId, e.PolicyVersion, e.HeldAt);
+
+    public static MessageForReview FromChunk(BirbalAI.Contracts.Documents.ChunkForReview c) =>
+        new(c.ChunkId, c.DocumentId, c.OwnerId, c.Kind, c.Text, c.Language, c.Scores, c.Matches, c.ModelVersionId, c.PolicyVersion, c.At);
 
     public static MessageForReview FromFlagged(MessageFlagged e) =>
         new(e.MessageId, e.RoomId, e.AuthorId, "flagged", e.Text, e.Language, e.Scores, e.Matches, e.ModelVersionId, e.PolicyVersion, e.FlaggedAt);

@@ -61,7 +61,7 @@
       const list = $("context-before");
       list.replaceChildren(...task.context.before.map(m => {
         const li = document.createElement("li");
-        li.textContent = `${m.authorName}: ${m.text}`;
+        li.textContent = m.authorName ? `${m.authorName}: ${m.text}` : m.text;
         return li;
       }));
     }

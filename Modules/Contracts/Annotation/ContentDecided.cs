@@ -5,6 +5,9 @@ public static class ContentSources
 {
     /// <summary>A chat message (content id = the message id).</summary>
     public const string ChatMessage = "chat.message";
+
+    /// <summary>A chunk of an uploaded document (content id = the chunk id).</summary>
+    public const string DocumentChunk = "documents.chunk";
 }
 
 /// <summary>

@@ -17,6 +17,12 @@ public sealed class SecretsOptions : IValidatableObject
     /// <summary>Encrypts the data-protection key ring and stored document bodies: at least 32 characters.</summary>
     [Required, MinLength(32)] public string EncryptionKey { get; set; } = "";
 
+    /// <summary>
+    /// Keys used before <see cref="EncryptionKey"/>: content encrypted under them is still read, and `documents rotate-key`
+    /// re-encrypts it under the current key. Remove one only after a rotation finished.
+    /// </summary>
+    public string[] PreviousEncryptionKeys { get; set; } = [];
+
     /// <summary>Set by the host from its environment; not a setting.</summary>
     internal bool IsDevelopment { get; set; }
 

@@ -16,6 +16,12 @@ public sealed class ApiLimitsOptions
     [Range(1024, 1024L * 1024 * 1024)] public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 }
 
+/// <summary>
+/// An endpoint with a body limit of its own instead of Api:MaxRequestBodyBytes (an upload): requests to exactly
+/// <see cref="Method"/> <see cref="Path"/> are held to <see cref="MaxBytes"/>, and a refusal names <see cref="Setting"/>.
+/// </summary>
+public sealed record RequestBodyLimit(string Method, string Path, Func<IServiceProvider, long> MaxBytes, string Setting);
+
 public static class RateLimits
 {
     /// <summary>429 with Retry-After and problem details (or the error page for pages), for every limiter.</summary>
@@ -50,7 +56,11 @@ public static class RateLimits
     /// <summary>Refuses bodies above <see cref="ApiLimitsOptions.MaxRequestBodyBytes"/> before anything reads them.</summary>
     internal static async Task LimitBodyAsync(HttpContext context, Func<Task> next)
     {
-        var max = context.RequestServices.GetRequiredService<IOptions<ApiLimitsOptions>>().Value.MaxRequestBodyBytes;
+        var own = context.RequestServices.GetServices<RequestBodyLimit>().FirstOrDefault(l =>
+            string.Equals(l.Method, context.Request.Method, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(l.Path.TrimEnd('/'), context.Request.Path.Value?.TrimEnd('/'), StringComparison.OrdinalIgnoreCase));
+        var max = own?.MaxBytes(context.RequestServices) ?? context.RequestServices.GetRequiredService<IOptions<ApiLimitsOptions>>().Value.MaxRequestBodyBytes;
+        var setting = own?.Setting ?? "Api:MaxRequestBodyBytes";
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature) feature.MaxRequestBodySize = max;
         if (context.Request.ContentLength > max)
         {
@@ -58,7 +68,7 @@ public static class RateLimits
             await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
             {
                 HttpContext = context,
-                ProblemDetails = { Status = 413, Title = "Request body too large", Detail = $"The limit is {max} bytes (Api:MaxRequestBodyBytes)." },
+                ProblemDetails = { Status = 413, Title = "Request body too large", Detail = $"The limit is {max} bytes ({setting})." },
             });
             return;
         }

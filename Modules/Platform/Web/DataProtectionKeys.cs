@@ -58,13 +58,25 @@ public static class DataProtectionKeys
 /// <summary>Created by data protection from the key ring's XML (hence public, with this constructor).</summary>
 public sealed class SecretKeyXmlDecryptor(IServiceProvider services) : IXmlDecryptor
 {
+    /// <summary>Under Secrets:EncryptionKey, or (after a rotation) one of Secrets:PreviousEncryptionKeys: the key ring keeps working.</summary>
     public XElement Decrypt(XElement encryptedElement)
     {
-        var key = DataProtectionKeys.DeriveKey(services.GetRequiredService<IOptions<SecretsOptions>>().Value.EncryptionKey);
+        var secrets = services.GetRequiredService<IOptions<SecretsOptions>>().Value;
         var sealedBytes = Convert.FromBase64String(encryptedElement.Element("value")!.Value);
         var plaintext = new byte[sealedBytes.Length - 28];
-        using var aes = new AesGcm(key, 16);
-        aes.Decrypt(sealedBytes.AsSpan(0, 12), sealedBytes.AsSpan(28), sealedBytes.AsSpan(12, 16), plaintext);
-        return XElement.Parse(Encoding.UTF8.GetString(plaintext));
+        foreach (var secret in secrets.PreviousEncryptionKeys.Where(k => !string.IsNullOrEmpty(k)).Prepend(secrets.EncryptionKey))
+        {
+            using var aes = new AesGcm(DataProtectionKeys.DeriveKey(secret), 16);
+            try
+            {
+                aes.Decrypt(sealedBytes.AsSpan(0, 12), sealedBytes.AsSpan(28), sealedBytes.AsSpan(12, 16), plaintext);
+                return XElement.Parse(Encoding.UTF8.GetString(plaintext));
+            }
+            catch (AuthenticationTagMismatchException)
+            {
+                // sealed under another of the keys
+            }
+        }
+        throw new CryptographicException("A data-protection key is sealed under neither Secrets:EncryptionKey nor any of Secrets:PreviousEncryptionKeys.");
     }
 }

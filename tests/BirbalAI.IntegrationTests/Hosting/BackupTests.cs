@@ -77,7 +77,7 @@ public sealed class BackupTests : IClassFixture<App>, IAsyncLifetime
         await using (var backup = AppProcess.Start(settings, "backup", "--out", archive))
         {
             Assert.True(await backup.ExitCodeAsync(Patience) == 0, backup.Errors);
-            Assert.StartsWith($"backup: schemas annotation, chat, hangfire, identity, ml, platform; 11 migrations; {blobs.Count} disk blob(s) → ", backup.Output.Trim());
+            Assert.StartsWith($"backup: schemas annotation, chat, documents, hangfire, identity, ml, platform; 13 migrations; {blobs.Count} disk blob(s) → ", backup.Output.Trim());
         }
 
         await using var empty = await TestDatabase.CreateEmptyAsync();
@@ -87,7 +87,7 @@ public sealed class BackupTests : IClassFixture<App>, IAsyncLifetime
         await using (var restore = AppProcess.Start(restored, "restore", "--from", archive))
         {
             Assert.True(await restore.ExitCodeAsync(Patience) == 0, restore.Errors);
-            Assert.StartsWith("restore: schemas annotation, chat, hangfire, identity, ml, platform from ", restore.Output.Trim());
+            Assert.StartsWith("restore: schemas annotation, chat, documents, hangfire, identity, ml, platform from ", restore.Output.Trim());
         }
         Assert.Equal(Lines(before), Lines(await ContentAsync(empty.ConnectionString)));
         Assert.Equal(blobs, Directory.GetFiles(restoredBlobs, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(restoredBlobs, f)).Order());
@@ -106,6 +106,6 @@ public sealed class BackupTests : IClassFixture<App>, IAsyncLifetime
         // Never over an installation: a restore needs an empty database.
         await using var again = AppProcess.Start(restored, "restore", "--from", archive);
         Assert.Equal(2, await again.ExitCodeAsync(Patience));
-        Assert.Equal("restore refused: the database is not empty (schemas annotation, chat, hangfire, identity, ml, platform); restore into a new, empty database", again.Errors.Trim());
+        Assert.Equal("restore refused: the database is not empty (schemas annotation, chat, documents, hangfire, identity, ml, platform); restore into a new, empty database", again.Errors.Trim());
     }
 }

@@ -48,15 +48,15 @@ public sealed class LayoutTests : IAsyncLifetime
         Assert.Equal(["Sample help /sample/help", "API reference /swagger"], AdminLinks(anonymous));
 
         var member = await Accounts.SignedInAsync(app, Roles.Member);
-        Assert.Equal(["Chat /chat", "Sample help /sample/help", "API reference /swagger"], AdminLinks(await member.GetDocumentAsync("/")));
+        Assert.Equal(["Chat /chat", "Sample help /sample/help", "Documents /documents", "API reference /swagger"], AdminLinks(await member.GetDocumentAsync("/")));
 
         var annotator = await Accounts.SignedInAsync(app, Roles.Annotator);
-        Assert.Equal(["Chat /chat", "Sample help /sample/help", "Review /annotation", "Try it /admin/ml/try", "API reference /swagger"], AdminLinks(await annotator.GetDocumentAsync("/")));
+        Assert.Equal(["Chat /chat", "Sample help /sample/help", "Documents /documents", "Review /annotation", "Try it /admin/ml/try", "API reference /swagger"], AdminLinks(await annotator.GetDocumentAsync("/")));
 
         var admin = await Accounts.SignedInAsync(app, Roles.Admin);
         Assert.Equal(
         [
-            "Chat /chat", "Sample help /sample/help", "Review /annotation", "Sample jobs /sample/jobs", "Users /admin/identity/users", "API keys /admin/identity/api-keys",
+            "Chat /chat", "Sample help /sample/help", "Documents /documents", "Review /annotation", "Sample jobs /sample/jobs", "Users /admin/identity/users", "API keys /admin/identity/api-keys",
             "Audit /admin/identity/audit", "Models /admin/ml/models", "Policy /admin/ml/policy", "Watched words /admin/ml/watched-words", "Try it /admin/ml/try", "Jobs /hangfire", "Dead letters /admin/platform/dead-letters",
             "System /admin/platform/system",
             "API reference /swagger",
