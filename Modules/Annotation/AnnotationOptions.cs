@@ -37,6 +37,12 @@ sealed class AnnotationOptions : IValidatableObject
     /// <summary>Rows one import may have (the body is also capped by Api:MaxRequestBodyBytes).</summary>
     [Range(1, 1_000_000)] public int MaxImportRows { get; set; } = 10_000;
 
+    /// <summary>Bytes of one import file (the body is also capped by Api:MaxRequestBodyBytes: raise both for larger files).</summary>
+    [Range(1024, 1024L * 1024 * 1024)] public long MaxImportBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Import files larger than this (bytes) run as a Hangfire job with progress on the project page; smaller ones at once.</summary>
+    [Range(0, 1024L * 1024 * 1024)] public long ImportJobThresholdBytes { get; set; } = 256 * 1024;
+
     /// <summary>Characters of one imported item's text.</summary>
     [Range(1, 100_000)] public int MaxItemLength { get; set; } = 20_000;
 
@@ -55,5 +61,7 @@ sealed class AnnotationOptions : IValidatableObject
     {
         if (SeverePatterns.Any(p => p.Trim('*', '/').Length == 0 || p.Count(c => c == '*') > 1))
             yield return new ValidationResult("each entry is a category, \"x/*\" or \"*/y\"", [nameof(SevereCategories)]);
+        if (ImportJobThresholdBytes > MaxImportBytes)
+            yield return new ValidationResult("at most MaxImportBytes (a larger threshold would never be reached)", [nameof(ImportJobThresholdBytes)]);
     }
 }

@@ -103,6 +103,7 @@ public static class PlatformModule
         services.AddHostedService<MessagingTopology>();
 
         services.AddHangfire((sp, hangfire) => hangfire
+            .UseLogProvider(new HangfireLogs(sp.GetRequiredService<ILoggerFactory>()))
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
