@@ -26,7 +26,7 @@
   }
 
   function showProgress(p, message) {
-    $("progress").textContent = `${p.open} open in this project · you labelled ${p.labelledToday} today · severe items revealed today: ${p.revealedToday} of ${p.revealLimit}`;
+    $("progress").textContent = `${p.open}${p.openAtLeast ? "+" : ""} open in this project · you labelled ${p.labelledToday} today · severe items revealed today: ${p.revealedToday} of ${p.revealLimit}`;
     notice.hidden = !message;
     notice.textContent = message || "";
   }
