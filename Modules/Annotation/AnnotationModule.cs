@@ -29,6 +29,7 @@ public static class AnnotationModule
         services.AddSingleton<LabellingQueue>();
         services.AddSingleton<Publisher>();
         services.AddSingleton<Quality.Reviews>();
+        services.AddTransient<Jobs.ImportTasksJob>();
         services.AddHostedService<AnnotationStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<Publisher>());
         services.AddEventHandler<MessageHeld, MessageHeldHandler>(Name);
@@ -48,6 +49,7 @@ public static class AnnotationModule
         ProjectsApi.Map(annotation);
         Quality.QualityApi.Map(annotation);
         Import.ImportTasks.Map(annotation);
+        Export.ExportLabels.Map(annotation);
         return app;
     }
 }

@@ -22,6 +22,9 @@ sealed class AnnotationOptions : IValidatableObject
     /// <summary>Minutes a reserved task stays with its annotator before it goes back to the queue (labelling projects' default).</summary>
     [Range(1, 24 * 60)] public int ReservationMinutes { get; set; } = 15;
 
+    /// <summary>Open tasks the queue counts for the progress it shows with every task (more show as "N+"): counting 100,000 each time would cost more than serving the task.</summary>
+    [Range(100, 10_000_000)] public int ProgressCountLimit { get; set; } = 10_000;
+
     /// <summary>Messages before a chat message shown as its context.</summary>
     [Range(0, 20)] public int ContextMessages { get; set; } = 3;
 
@@ -36,6 +39,12 @@ sealed class AnnotationOptions : IValidatableObject
 
     /// <summary>Rows one import may have (the body is also capped by Api:MaxRequestBodyBytes).</summary>
     [Range(1, 1_000_000)] public int MaxImportRows { get; set; } = 10_000;
+
+    /// <summary>Bytes of one import file (the body is also capped by Api:MaxRequestBodyBytes: raise both for larger files).</summary>
+    [Range(1024, 1024L * 1024 * 1024)] public long MaxImportBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Import files larger than this (bytes) run as a Hangfire job with progress on the project page; smaller ones at once.</summary>
+    [Range(0, 1024L * 1024 * 1024)] public long ImportJobThresholdBytes { get; set; } = 256 * 1024;
 
     /// <summary>Characters of one imported item's text.</summary>
     [Range(1, 100_000)] public int MaxItemLength { get; set; } = 20_000;
@@ -55,5 +64,7 @@ sealed class AnnotationOptions : IValidatableObject
     {
         if (SeverePatterns.Any(p => p.Trim('*', '/').Length == 0 || p.Count(c => c == '*') > 1))
             yield return new ValidationResult("each entry is a category, \"x/*\" or \"*/y\"", [nameof(SevereCategories)]);
+        if (ImportJobThresholdBytes > MaxImportBytes)
+            yield return new ValidationResult("at most MaxImportBytes (a larger threshold would never be reached)", [nameof(ImportJobThresholdBytes)]);
     }
 }

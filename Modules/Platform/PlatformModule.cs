@@ -125,6 +125,7 @@ public static class PlatformModule
         services.AddRecurringJob<Jobs.PurgeMessagingJob>(Jobs.PurgeMessagingJob.Id, j => j.RunAsync(CancellationToken.None), Jobs.RetentionSchedule.Of);
 
         services.AddHangfire((sp, hangfire) => hangfire
+            .UseLogProvider(new HangfireLogs(sp.GetRequiredService<ILoggerFactory>()))
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()

@@ -19,6 +19,8 @@ if (args is ["eval", var evalResults, var evalModel, var evalDirectory])
     return BirbalAI.Bench.EvalBench.Run(evalResults, evalModel, evalDirectory);
 if (args is ["watched", var watchedResults, var watchedTexts])
     return BirbalAI.Bench.WatchedWordsBench.Run(watchedResults, watchedTexts);
+if (args is ["annotation", var annotationResults, var annotationApp, var annotationModel])
+    return await BirbalAI.Bench.AnnotationBench.RunAsync(annotationResults, annotationApp, annotationModel);
 if (args is ["serving", var servingResults, var appDll, var modelDirectory, ..])
     return await BirbalAI.Bench.ServingBench.RunAsync(servingResults, appDll, modelDirectory);
 

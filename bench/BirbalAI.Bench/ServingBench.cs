@@ -307,7 +307,7 @@ static class ServingBench
         return new LoadResult(sorted.Length / measured.TotalSeconds, Percentile(sorted, 0.50), Percentile(sorted, 0.99), failed);
     }
 
-    static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+    internal static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
     /// <summary>Featurise + score from 64 concurrent callers for a few seconds, batching on (the shipped settings) and off.</summary>
     static (double On, double Off) MicroBatching(string modelDirectory, string[] texts)
@@ -354,14 +354,14 @@ static class ServingBench
         File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
             .Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024).Single();
 
-    static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    static Process Start(string dll, Dictionary<string, string> environment, string arguments)
+    internal static Process Start(string dll, Dictionary<string, string> environment, string arguments)
     {
         var start = new ProcessStartInfo("dotnet", $"{dll} {arguments}") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var (k, v) in environment) start.Environment[k] = v;
@@ -373,7 +373,7 @@ static class ServingBench
         return process;
     }
 
-    static async Task<string> RunAsync(string dll, Dictionary<string, string> environment, string arguments)
+    internal static async Task<string> RunAsync(string dll, Dictionary<string, string> environment, string arguments)
     {
         var start = new ProcessStartInfo("dotnet", $"{dll} {arguments}") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var (k, v) in environment) start.Environment[k] = v;

@@ -140,5 +140,61 @@ public sealed class AnnotationFlowTests : IAsyncLifetime
         await Expect(rui.Locator("#progress")).ToContainTextAsync("Done");
         await Expect(rui.Locator("#annotators")).ToContainTextAsync("Ana Annotator");
         await rui.ScreenshotAsync(new() { Path = Shot("annotation-project.png"), FullPage = true });
+
+        // A labelling project with overlap 2: Ana and Rui label the same three lines with the keyboard (Ana gives one a
+        // severity with Shift), and the project page shows their agreement.
+        var project = Guid.CreateVersion7();
+        await using (var connection = await app.App.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(TestContext.Current.CancellationToken))
+        {
+            await connection.ExecuteAsync("""
+                insert into annotation.projects (id, name, kind, categories, overlap, reservation_minutes, guidelines, open_to_annotators)
+                select @project, 'Forum sample', 'labelling', categories, 2, 15, 'Tick every category that applies.', false from annotation.projects where kind = 'moderation';
+                insert into annotation.project_members (project_id, user_id) select @project, id from identity.users where email in ('ana@example.org', 'rui@example.org');
+                insert into annotation.tasks (id, project_id, source, kind, text, language, created_at)
+                select gen_random_uuid(), @project, 'import', 'item', t.text, 'en', now() - make_interval(mins => 10 - t.n)
+                from (values (1, 'you people are vermin'), (2, 'lovely weather for the fete'), (3, 'nobody wants you here')) as t (n, text);
+                """, new { project });
+        }
+        async Task LabelAsync(IPage who, params bool[] harassment)
+        {
+            await who.GotoAsync(new Uri(app.Address, $"/annotation/projects/{project}/label").ToString());
+            for (var i = 0; i < harassment.Length; i++)
+            {
+                await Expect(who.Locator("#task-text")).Not.ToBeEmptyAsync();
+                var shown = await who.Locator("#task-text").TextContentAsync();
+                if (harassment[i])
+                {
+                    await who.Keyboard.PressAsync("1");   // harassment
+                    if (who == ana && i == 0)
+                    {
+                        await who.Keyboard.PressAsync("Shift+1");   // its severity: 1 low
+                        await Expect(who.Locator(".category[data-category='harassment']")).ToHaveAttributeAsync("data-severity", "1");
+                    }
+                }
+                await who.Keyboard.PressAsync("Enter");
+                if (i < harassment.Length - 1) await Expect(who.Locator("#task-text")).Not.ToHaveTextAsync(shown!);
+            }
+            await Expect(who.Locator("#task")).ToBeHiddenAsync();
+        }
+        await LabelAsync(ana, true, false, true);
+        await LabelAsync(rui, true, false, false);
+
+        // harassment per line: [yes, yes], [no, no], [yes, no] -> alpha 1 - 2 / 3.6 = 0.44, two of three pairs agree.
+        await rui.GotoAsync(new Uri(app.Address, $"/annotation/projects/{project}").ToString());
+        var agreement = rui.Locator("#agreement tr[data-category='harassment']");
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); await agreement.CountAsync() == 0 || await agreement.Locator(".tasks").TextContentAsync() != "3"; )
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the six labels are published and counted");
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+            await rui.ReloadAsync();
+        }
+        await Expect(agreement.Locator(".alpha")).ToHaveTextAsync("0.44");
+        await Expect(agreement.Locator(".pairwise")).ToHaveTextAsync("0.67");
+        await rui.ScreenshotAsync(new() { Path = Shot("annotation-agreement.png"), FullPage = true });
+        await using (var connection = await app.App.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(TestContext.Current.CancellationToken))
+            Assert.Equal("{\"harassment\": 1}", await connection.ExecuteScalarAsync<string>("""
+                select n.severities::text from annotation.annotations n join annotation.tasks t on t.id = n.task_id
+                where t.project_id = @project and t.text = 'you people are vermin' and n.user_name = 'Ana Annotator'
+                """, new { project }));
     }
 }

@@ -1,12 +1,12 @@
-using System.Globalization;
 using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using BirbalAI.Annotation.Projects;
 using BirbalAI.Annotation.Queue;
 using BirbalAI.Contracts.Identity;
-using CsvHelper;
-using CsvHelper.Configuration;
 using Dapper;
+using Hangfire;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,105 +17,193 @@ using Npgsql;
 namespace BirbalAI.Annotation.Import;
 
 /// <summary>
-/// Items to label, imported into a labelling project (Admins) as JSONL (one object a line: "text", optional "language")
-/// or CSV (header with a "text" column, optional "language"). Read as a stream, line by line. Every bad row is reported
-/// with its line; with one, nothing is committed unless skipBadRows is set (then the good rows are, and the bad listed).
-/// The request body is capped by Api:MaxRequestBodyBytes, the rows by Annotation:MaxImportRows.
+/// Items to label, imported into a labelling project (Admins) as JSONL, CSV or Label Studio JSON (<see cref="ImportFormats"/>),
+/// read as a stream. Every bad row is reported with its line; with one, nothing is committed unless skipBadRows is set (then
+/// the good rows are, and the bad listed). Items may come with labels: one label, or labels that all agree, make the task
+/// done with them as its accepted label; labels that disagree send it to review. The rows are capped by
+/// Annotation:MaxImportRows, the body by Annotation:MaxImportBytes (and Api:MaxRequestBodyBytes).
 /// </summary>
 static class ImportTasks
 {
     public sealed record RowError(int Line, string Error);
     public sealed record Report(int Imported, IReadOnlyList<RowError> Skipped);
 
-    public static void Map(RouteGroupBuilder annotation) =>
-        annotation.MapPost("/projects/{projectId:guid}/import", Handle).RequireAuthorization(Policies.Admin)
-            .WithSummary("Import items to label: ?format=jsonl|csv (the body), &skipBadRows=true to commit the good rows of a file with bad ones")
-            .ProducesProblem(400).ProducesProblem(404);   // any content type: a 415 before authorisation would say too much
+    /// <summary>A large import running as a job: queued, running (phase reading or writing, rows so far), done (imported, skipped) or failed (error, errors).</summary>
+    public sealed record ImportStatus(Guid Id, Guid ProjectId, string Format, long Bytes, string Status, string? Phase, int RowsRead, int RowsWritten, int? Imported,
+        string? Error, DateTime CreatedAt, DateTime? FinishedAt);
 
-    static async Task<Results<Ok<Report>, ProblemHttpResult>> Handle(Guid projectId, string? format, bool? skipBadRows, HttpRequest request, ClaimsPrincipal user,
-        NpgsqlDataSource db, IOptions<AnnotationOptions> options, CancellationToken ct)
+    public static void Map(RouteGroupBuilder annotation)
     {
-        if (format is not ("jsonl" or "csv")) return QueueApi.Problem(400, "format: jsonl or csv.");
+        annotation.MapPost("/projects/{projectId:guid}/import", Handle).RequireAuthorization(Policies.Admin)
+            .WithSummary("Import items to label: ?format=jsonl|csv|labelstudio (the body), &skipBadRows=true to commit the good rows of a file with bad ones; "
+                + "a file over Annotation:ImportJobThresholdBytes runs as a job (202, its progress at the Location)")
+            .ProducesProblem(400).ProducesProblem(404).ProducesProblem(413);   // any content type: a 415 before authorisation would say too much
+        annotation.MapGet("/imports/{importId:guid}", Status).RequireAuthorization(Policies.Admin).WithSummary("A large import's progress and report").ProducesProblem(404);
+    }
+
+    static async Task<Results<Ok<Report>, Accepted<ImportStatus>, ProblemHttpResult>> Handle(Guid projectId, string? format, bool? skipBadRows, HttpRequest request,
+        ClaimsPrincipal user, NpgsqlDataSource db, IOptions<AnnotationOptions> options, IBackgroundJobClient jobs, CancellationToken ct)
+    {
+        if (format is not (ImportFormats.Jsonl or ImportFormats.Csv or ImportFormats.LabelStudio)) return QueueApi.Problem(400, "format: jsonl, csv or labelstudio.");
         await using var connection = await db.OpenConnectionAsync(ct);
         if (await ProjectAccess.ReachableAsync(connection, projectId, user, ct) is not { } project) return QueueApi.Problem(404, "No such project.");
         if (project.IsModeration) return QueueApi.Problem(400, "The moderation review project takes its tasks from Chat; import into a labelling project.");
-
         var o = options.Value;
-        var rows = new List<(string Text, string Language)>();
-        var errors = new List<RowError>();
-        using var reader = new StreamReader(request.Body);
+        var tooLarge = QueueApi.Problem(413, $"The file is larger than {o.MaxImportBytes} bytes (Annotation:MaxImportBytes); nothing was imported.");
+        if (request.ContentLength > o.MaxImportBytes) return tooLarge;
         try
         {
-            await foreach (var (line, text, language, error) in format == "jsonl" ? ReadJsonLines(reader, ct) : ReadCsv(reader, ct))
+            var body = request.Body;
+            if (request.ContentLength is not { } length || length > o.ImportJobThresholdBytes)
             {
-                if (rows.Count + errors.Count >= o.MaxImportRows)
-                    return QueueApi.Problem(400, $"The file has more than {o.MaxImportRows} rows (Annotation:MaxImportRows); nothing was imported.");
-                var problem = error ?? (string.IsNullOrWhiteSpace(text) ? "text is missing or empty"
-                    : text.Length > o.MaxItemLength ? $"text has {text.Length} characters; the limit is {o.MaxItemLength} (Annotation:MaxItemLength)"
-                    : language is { Length: > 20 } ? "language is a language tag (\"en\", \"hi-Latn\")" : null);
-                if (problem is null) rows.Add((text!, string.IsNullOrWhiteSpace(language) ? "und" : language.Trim()));
-                else errors.Add(new RowError(line, problem));
+                // Large, or of unknown length: read up to the limit; past the threshold it becomes a job.
+                var file = new MemoryStream();
+                var buffer = new byte[81920];
+                for (int read; (read = await request.Body.ReadAsync(buffer, ct)) > 0;)
+                {
+                    if (file.Length + read > o.MaxImportBytes) return tooLarge;
+                    file.Write(buffer, 0, read);
+                }
+                if (file.Length > o.ImportJobThresholdBytes)
+                {
+                    var id = await QueueAsync(connection, jobs, project.Id, format, skipBadRows == true, file.ToArray(), user, ct);
+                    return TypedResults.Accepted($"/api/annotation/imports/{id}", (await StatusAsync(connection, project.Id, ct)).First(i => i.Id == id));
+                }
+                file.Position = 0;
+                body = file;
             }
+            var outcome = await RunAsync(connection, project, format, body, skipBadRows == true, o, null, null, ct);
+            return outcome.Report is { } report ? TypedResults.Ok(report) : Refusal(outcome);
         }
-        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
+        catch (BadHttpRequestException e)
         {
             return QueueApi.Problem(e.StatusCode, e.Message);
         }
-        if (errors.Count > 0 && skipBadRows != true)
+    }
+
+    static async Task<Guid> QueueAsync(NpgsqlConnection connection, IBackgroundJobClient jobs, Guid projectId, string format, bool skipBadRows, byte[] file,
+        ClaimsPrincipal user, CancellationToken ct)
+    {
+        var id = Guid.CreateVersion7();
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into annotation.imports (id, project_id, format, skip_bad_rows, file, bytes, created_by)
+            values (@Id, @ProjectId, @Format, @SkipBadRows, @File, @Bytes, @CreatedBy)
+            """, new { id, projectId, format, skipBadRows, file, Bytes = file.LongLength, CreatedBy = user.UserId() }, cancellationToken: ct));
+        jobs.Enqueue<Jobs.ImportTasksJob>(job => job.RunAsync(id, CancellationToken.None));
+        return id;
+    }
+
+    static async Task<Results<Ok<ImportStatus>, ProblemHttpResult>> Status(Guid importId, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var status = await connection.QuerySingleOrDefaultAsync<ImportStatus>(new CommandDefinition($"{StatusSql} where id = @ImportId", new { importId }, cancellationToken: ct));
+        return status is null ? QueueApi.Problem(404, "No such import.") : TypedResults.Ok(status);
+    }
+
+    /// <summary>A project's latest imports that ran as jobs, newest first (the project page shows them).</summary>
+    public static async Task<IReadOnlyList<ImportStatus>> StatusAsync(NpgsqlConnection connection, Guid projectId, CancellationToken ct) =>
+        [.. await connection.QueryAsync<ImportStatus>(new CommandDefinition($"{StatusSql} where project_id = @ProjectId order by created_at desc limit 10", new { projectId }, cancellationToken: ct))];
+
+    const string StatusSql = "select id, project_id, format, bytes, status, phase, rows_read, rows_written, imported, error, created_at, finished_at from annotation.imports";
+
+    /// <summary>What an import came to: its report, or why nothing was imported (with the bad rows).</summary>
+    public sealed record Outcome(Report? Report, string? Error, IReadOnlyList<RowError> Errors);
+
+    public static ProblemHttpResult Refusal(Outcome outcome) => TypedResults.Problem(outcome.Error, statusCode: 400, title: "Invalid import",
+        extensions: outcome.Errors.Count == 0 ? null : new Dictionary<string, object?> { ["errors"] = outcome.Errors.Take(1000).ToList() });
+
+    /// <summary>
+    /// Reads, checks and (when it may) commits one import file into <paramref name="project"/>, in one transaction with
+    /// <paramref name="beforeCommit"/> in it. <paramref name="progress"/> hears how many rows were read, every 1,000 rows, then how many were written.
+    /// </summary>
+    public static async Task<Outcome> RunAsync(NpgsqlConnection connection, ProjectRow project, string format, Stream body, bool skipBadRows, AnnotationOptions o,
+        Func<string, int, Task>? progress, Func<NpgsqlTransaction, Report, Task>? beforeCommit, CancellationToken ct)
+    {
+        var rows = new List<ImportRow>();
+        var errors = new List<RowError>();
+        await foreach (var row in ImportFormats.Read(format, body, ct))
         {
-            var problem = TypedResults.Problem($"{errors.Count} bad rows; nothing was imported (send skipBadRows=true to import the others). "
-                + string.Join("; ", errors.Take(100).Select(e => $"line {e.Line}: {e.Error}")), statusCode: 400, title: "Invalid import",
-                extensions: new Dictionary<string, object?> { ["errors"] = errors.Take(1000).ToList() });
-            return problem;
+            if (rows.Count + errors.Count >= o.MaxImportRows)
+                return new Outcome(null, $"The file has more than {o.MaxImportRows} rows (Annotation:MaxImportRows); nothing was imported.", []);
+            if (Check(row, project, o) is { } problem) errors.Add(new RowError(row.Line, problem));
+            else rows.Add(row);
+            if (progress is not null && (rows.Count + errors.Count) % 1000 == 0) await progress("reading", rows.Count + errors.Count);
         }
+        if (errors.Count > 0 && !skipBadRows)
+            return new Outcome(null, $"{errors.Count} bad rows; nothing was imported (send skipBadRows=true to import the others). "
+                + string.Join("; ", errors.Take(100).Select(e => $"line {e.Line}: {e.Error}")), errors);
+
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(InsertSql, new
+        for (var start = 0; start < rows.Count; start += 1000)
         {
-            projectId, Ids = rows.Select(_ => Guid.CreateVersion7()).ToArray(), Texts = rows.Select(r => r.Text).ToArray(), Languages = rows.Select(r => r.Language).ToArray(),
-        }, tx, cancellationToken: ct));
+            var chunk = rows.Skip(start).Take(1000).Select(r => (Id: Guid.CreateVersion7(), Row: r)).ToList();
+            await connection.ExecuteAsync(new CommandDefinition(InsertSql, new
+            {
+                project.Id,
+                Tasks = JsonSerializer.Serialize(chunk.Select(c => Task(c.Id, c.Row))),
+                Labels = JsonSerializer.Serialize(chunk.SelectMany(c => Labels(project.Id, c.Id, c.Row.Labels))),
+            }, tx, cancellationToken: ct));
+            if (progress is not null) await progress("writing", start + chunk.Count);
+        }
+        var report = new Report(rows.Count, errors);
+        if (beforeCommit is not null) await beforeCommit(tx, report);
         await tx.CommitAsync(ct);
-        return TypedResults.Ok(new Report(rows.Count, errors));
+        return new Outcome(report, null, errors);
     }
 
-    static async IAsyncEnumerable<(int Line, string? Text, string? Language, string? Error)> ReadJsonLines(StreamReader reader, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    static string? Check(ImportRow row, ProjectRow project, AnnotationOptions o)
     {
-        var line = 0;
-        while (await reader.ReadLineAsync(ct) is { } text)
+        if (row.Error is not null) return row.Error;
+        if (string.IsNullOrWhiteSpace(row.Text)) return "text is missing or empty";
+        if (row.Text.Length > o.MaxItemLength) return $"text has {row.Text.Length} characters; the limit is {o.MaxItemLength} (Annotation:MaxItemLength)";
+        if (row.Language is { Length: > 20 }) return "language is a language tag (\"en\", \"hi-Latn\")";
+        foreach (var label in row.Labels)
         {
-            line++;
-            if (string.IsNullOrWhiteSpace(text)) continue;
-            (string?, string?, string?) row;
-            try
+            if (label.Categories.Except(project.Labels).ToList() is [_, ..] unknown) return $"not a category of this project: {string.Join(", ", unknown)}";
+            if (label.Severities.FirstOrDefault(s => !label.Categories.Contains(s.Key) || s.Value is < 1 or > 3) is { Key: not null } bad)
+                return $"severity of '{bad.Key}': 1 to 3, and only for a category given";
+        }
+        if (row.Scores.Keys.Except(project.Labels).ToList() is [_, ..] predicted) return $"prediction of a category this project does not have: {string.Join(", ", predicted)}";
+        return null;
+    }
+
+    static object Task(Guid id, ImportRow row)
+    {
+        // One label, or labels that all agree, are the accepted label; disagreeing ones wait for a reviewer.
+        var sets = row.Labels.Select(l => l.Categories.Distinct().Order().ToArray()).ToList();
+        var agreed = sets.Count > 0 && sets.All(s => s.SequenceEqual(sets[0]));
+        return new
+        {
+            id, text = row.Text, language = string.IsNullOrWhiteSpace(row.Language) ? "und" : row.Language.Trim(), scores = row.Scores,
+            status = sets.Count == 0 ? "open" : agreed ? "done" : "review", labelled = sets.Count, final_categories = agreed ? sets[0] : null,
+        };
+    }
+
+    static IEnumerable<object> Labels(Guid projectId, Guid taskId, IReadOnlyList<ImportedLabel> labels)
+    {
+        var seen = new HashSet<string>();
+        foreach (var label in labels)
+        {
+            var by = label.By;
+            for (var n = 2; !seen.Add(by); n++) by = $"{label.By} ({n})";
+            yield return new
             {
-                using var json = JsonDocument.Parse(text);
-                var root = json.RootElement;
-                row = root.ValueKind != JsonValueKind.Object ? (null, null, "not a JSON object")
-                    : (root.TryGetProperty("text", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null,
-                       root.TryGetProperty("language", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null, null);
-            }
-            catch (JsonException e)
-            {
-                row = (null, null, $"not JSON: {e.Message.Split(" Path:")[0]}");
-            }
-            yield return (line, row.Item1, row.Item2, row.Item3);
+                id = Guid.CreateVersion7(), task_id = taskId, user_id = ImportedUser(projectId, by), user_name = by,
+                categories = label.Categories.Distinct().ToArray(), severities = label.Severities,
+            };
         }
     }
 
-    static async IAsyncEnumerable<(int Line, string? Text, string? Language, string? Error)> ReadCsv(StreamReader reader, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
-    {
-        using var csv = new CsvReader(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { BadDataFound = null, MissingFieldFound = null, DetectDelimiter = false });
-        if (!await csv.ReadAsync() || !csv.ReadHeader() || csv.HeaderRecord is not { } header || !header.Contains("text"))
-        {
-            yield return (1, null, null, "the first line must be a header with a \"text\" column (and optionally \"language\")");
-            yield break;
-        }
-        var hasLanguage = header.Contains("language");
-        while (!ct.IsCancellationRequested && await csv.ReadAsync())
-            yield return (csv.Parser.RawRow, csv.GetField("text"), hasLanguage ? csv.GetField("language") : null, null);
-    }
+    /// <summary>An imported annotator is nobody who signs in: a stable id from the project and the name the file gives.</summary>
+    static Guid ImportedUser(Guid projectId, string by) => new(MD5.HashData(Encoding.UTF8.GetBytes($"annotation.import:{projectId}:{by}")));
 
     const string InsertSql = """
-        insert into annotation.tasks (id, project_id, source, kind, text, language)
-        select id, @ProjectId, 'import', 'item', text, language from unnest(@Ids, @Texts, @Languages) as r (id, text, language)
+        insert into annotation.tasks (id, project_id, source, kind, text, language, scores, status, labelled, final_categories, decided_at, created_at)
+        select r.id, @Id, 'import', 'item', r.text, r.language, r.scores, r.status, r.labelled, r.final_categories, case when r.status = 'done' then now() end,
+            clock_timestamp()   -- the file's order is the queue's at equal severity, and the export's
+        from jsonb_to_recordset(@Tasks::jsonb) as r (id uuid, text text, language text, scores jsonb, status text, labelled int, final_categories text[]);
+        insert into annotation.annotations (id, task_id, user_id, user_name, categories, severities, publish_at, published_at)
+        select l.id, l.task_id, l.user_id, l.user_name, l.categories, l.severities, now(), now()
+        from jsonb_to_recordset(@Labels::jsonb) as l (id uuid, task_id uuid, user_id uuid, user_name text, categories text[], severities jsonb);
         """;
 }

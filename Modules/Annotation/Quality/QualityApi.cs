@@ -42,7 +42,7 @@ static class QualityApi
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         if (await ProjectAccess.ReachableAsync(connection, projectId, user, ct) is null) return QueueApi.Problem(404, "No such project.");
-        return TypedResults.Ok(await reviews.WaitingAsync(connection, projectId, 200, ct));
+        return TypedResults.Ok(await reviews.WaitingAsync(connection, projectId, 200, user.UserId(), ct));
     }
 
     static async Task<Results<Ok<BulkResponse>, ProblemHttpResult>> AcceptUnanimous(Guid projectId, ClaimsPrincipal user, Reviews reviews, CancellationToken ct) =>

@@ -10,7 +10,7 @@ using Npgsql;
 namespace BirbalAI.Annotation.Quality;
 
 /// <summary>One annotator's published label, as a reviewer sees it beside the others.</summary>
-sealed record LabelView(string UserName, IReadOnlyList<string> Categories, string? Note, string? Decision);
+sealed record LabelView(string UserName, IReadOnlyList<string> Categories, string? Note, string? Decision, IReadOnlyDictionary<string, int>? Severities = null);
 
 /// <summary>A task waiting for a reviewer: its labels side by side, what most of them gave, whether they all agree.</summary>
 sealed record ReviewItem(Guid TaskId, string Text, string Kind, bool SecondReview, IReadOnlyList<LabelView> Labels, IReadOnlyList<string> Majority, bool Unanimous);
@@ -22,13 +22,15 @@ sealed record ReviewItem(Guid TaskId, string Text, string Kind, bool SecondRevie
 /// </summary>
 sealed class Reviews(NpgsqlDataSource db)
 {
-    public async Task<IReadOnlyList<ReviewItem>> WaitingAsync(NpgsqlConnection connection, Guid projectId, int limit, CancellationToken ct)
+    /// <summary>Tasks waiting for <paramref name="reviewerId"/>: never one they labelled themselves (that goes to another reviewer).</summary>
+    public async Task<IReadOnlyList<ReviewItem>> WaitingAsync(NpgsqlConnection connection, Guid projectId, int limit, Guid reviewerId, CancellationToken ct)
     {
-        var rows = (await connection.QueryAsync<(Guid TaskId, string Text, string Kind, bool SecondReview, string UserName, string[] Categories, string? Note, string? Decision)>(
-            new CommandDefinition(WaitingSql, new { projectId, limit }, cancellationToken: ct))).ToList();
+        var rows = (await connection.QueryAsync<(Guid TaskId, string Text, string Kind, bool SecondReview, string UserName, string[] Categories, string? Note, string? Decision,
+            string Severities)>(new CommandDefinition(WaitingSql, new { projectId, limit, reviewerId }, cancellationToken: ct))).ToList();
         return [.. rows.GroupBy(r => (r.TaskId, r.Text, r.Kind, r.SecondReview)).Select(g =>
         {
-            var labels = g.Select(r => new LabelView(r.UserName, r.Categories, r.Note, r.Decision)).ToList();
+            var labels = g.Select(r => new LabelView(r.UserName, r.Categories, r.Note, r.Decision,
+                System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, int>>(r.Severities))).ToList();
             return new ReviewItem(g.Key.TaskId, g.Key.Text, g.Key.Kind, g.Key.SecondReview, labels, Majority(labels), Unanimous(labels));
         })];
     }
@@ -50,6 +52,10 @@ sealed class Reviews(NpgsqlDataSource db)
             new CommandDefinition(TaskSql, new { taskId }, tx, cancellationToken: ct));
         var secondLook = task.Status == "done" && task.SecondReview && !task.Reviewed;
         if (task.Status != "review" && !secondLook) return Outcome<bool>.Fail(409, "The task is not waiting for review (reviewed already, or still being labelled).");
+        // A review is a second person's look: whoever labelled or decided the task cannot accept or correct it.
+        if (await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "select exists (select 1 from annotation.annotations where task_id = @TaskId and user_id = @UserId)", new { taskId, UserId = user.UserId() }, tx, cancellationToken: ct)))
+            return Outcome<bool>.Fail(403, "You labelled this task: its review is for someone else.");
         var labels = (await connection.QueryAsync<string[]>(new CommandDefinition(
             "select categories from annotation.annotations where task_id = @TaskId and published_at is not null and golden_correct is null", new { taskId }, tx, cancellationToken: ct)))
             .Select(c => new LabelView("", c, null, null)).ToList();
@@ -71,7 +77,7 @@ sealed class Reviews(NpgsqlDataSource db)
         await using (var connection = await db.OpenConnectionAsync(ct))
         {
             if (await ProjectAccess.ReachableAsync(connection, projectId, user, ct) is null) return Outcome<int>.Fail(404, "No such project.");
-            waiting = await WaitingAsync(connection, projectId, 10_000, ct);
+            waiting = await WaitingAsync(connection, projectId, 10_000, user.UserId(), ct);
         }
         var accepted = 0;
         foreach (var item in waiting.Where(w => w.Unanimous))
@@ -84,8 +90,9 @@ sealed class Reviews(NpgsqlDataSource db)
             select t.id, t.text, t.kind, t.second_review from annotation.tasks t
             where t.project_id = @ProjectId and t.golden is null
               and (t.status = 'review' or (t.status = 'done' and t.second_review and not exists (select 1 from annotation.reviews r where r.task_id = t.id)))
+              and not exists (select 1 from annotation.annotations mine where mine.task_id = t.id and mine.user_id = @ReviewerId)
             order by t.created_at limit @Limit)
-        select w.id as task_id, w.text, w.kind, w.second_review, n.user_name, n.categories, n.note, n.decision
+        select w.id as task_id, w.text, w.kind, w.second_review, n.user_name, n.categories, n.note, n.decision, n.severities::text as severities
         from waiting w join annotation.annotations n on n.task_id = w.id and n.published_at is not null
         order by w.id, n.submitted_at
         """;

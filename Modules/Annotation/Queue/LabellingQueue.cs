@@ -17,8 +17,11 @@ sealed record TaskView(
     string? Action, IReadOnlyList<ExplainedCategory> Explanation, Guid? ExplainedWith, IReadOnlyList<string> Matches, bool Severe, float Severity,
     DateTime CreatedAt, DateTime ReservedUntil, RoomContext? Context);
 
-/// <summary>How far the queue is: tasks still open, what this annotator labelled today, severe items revealed today and the limit.</summary>
-sealed record Progress(long Open, long LabelledToday, long RevealedToday, int RevealLimit);
+/// <summary>
+/// How far the queue is: tasks still open (counted up to Annotation:ProgressCountLimit; OpenAtLeast when there are more),
+/// what this annotator labelled today, severe items revealed today and the limit.
+/// </summary>
+sealed record Progress(long Open, long LabelledToday, long RevealedToday, int RevealLimit, bool OpenAtLeast = false);
 
 /// <summary>The next task (null when there is none for this annotator), progress, and why the queue serves what it does.</summary>
 sealed record NextTask(TaskView? Task, Progress Progress, string? Notice);
@@ -164,8 +167,9 @@ sealed class LabellingQueue(NpgsqlDataSource db, IChatReviewSource chat, BirbalA
 
     async Task<Progress> ProgressAsync(NpgsqlConnection connection, Guid projectId, Guid userId, CancellationToken ct)
     {
-        var (open, labelled, revealed) = await connection.QuerySingleAsync<(long, long, long)>(new CommandDefinition(ProgressSql, new { projectId, userId }, cancellationToken: ct));
-        return new Progress(open, labelled, revealed, options.Value.DailySevereReveals);
+        var cap = options.Value.ProgressCountLimit;
+        var (open, labelled, revealed) = await connection.QuerySingleAsync<(long, long, long)>(new CommandDefinition(ProgressSql, new { projectId, userId, Cap = cap + 1 }, cancellationToken: ct));
+        return new Progress(Math.Min(open, cap), labelled, revealed, options.Value.DailySevereReveals, open > cap);
     }
 
     /// <summary>The task's project if <paramref name="user"/> reaches it; null for no such task or one they may not reach.</summary>
@@ -275,7 +279,7 @@ sealed class LabellingQueue(NpgsqlDataSource db, IChatReviewSource chat, BirbalA
     const string RevealsTodaySql = "select count(*) from annotation.reveals where user_id = @UserId and revealed_at >= date_trunc('day', now() at time zone 'utc') at time zone 'utc'";
 
     const string ProgressSql = $"""
-        select (select count(*) from annotation.tasks where project_id = @ProjectId and status = 'open' and golden is null),
+        select (select count(*) from (select 1 from annotation.tasks where project_id = @ProjectId and status = 'open' and golden is null limit @Cap) capped),
                (select count(*) from annotation.annotations n join annotation.tasks t on t.id = n.task_id
                 where n.user_id = @UserId and t.project_id = @ProjectId and n.submitted_at >= date_trunc('day', now() at time zone 'utc') at time zone 'utc'),
                ({RevealsTodaySql})

@@ -18,7 +18,8 @@ sealed record ExplainedCategory(string Category, float Score, string Action, IRe
 /// <see cref="IModerator"/> with the model version that scored the message (its id is in the event); when that version is
 /// gone from the registry, with the production model, and the task says which version explained it (explained_with).
 /// The policy is today's: the explanation shows why the text scores as it does, not the thresholds of the day.
-/// One task per message: a redelivered or backfilled message, or one already closed (decided in Chat, withdrawn), adds none.
+/// One task per message: a redelivered or backfilled message, or one already closed (decided in Chat, withdrawn), adds none;
+/// a message edited while its task is open (flagged or held again) updates the task's text and verdict.
 /// </summary>
 sealed class TaskIntake(IModerator moderator, IOptions<AnnotationOptions> options, ILogger<TaskIntake> logger)
 {
@@ -98,7 +99,11 @@ sealed class TaskIntake(IModerator moderator, IOptions<AnnotationOptions> option
     const string InsertSql = """
         insert into annotation.tasks (id, project_id, source, content_id, kind, text, language, scores, action, explanation, explained_with, matches, severe, severity, created_at)
         values (@Id, @ProjectId, @Source, @ContentId, @Kind, @Text, @Language, @Scores::jsonb, @Action, @Explanation::jsonb, @ExplainedWith, @Matches, @Severe, @Severity, @CreatedAt)
-        on conflict (project_id, source, content_id) where content_id is not null do nothing
+        on conflict (project_id, source, content_id) where content_id is not null do update
+            set kind = excluded.kind, text = excluded.text, language = excluded.language, scores = excluded.scores, action = excluded.action,
+                explanation = excluded.explanation, explained_with = excluded.explained_with, matches = excluded.matches, severe = excluded.severe, severity = excluded.severity
+            -- An edited message flagged or held again: the open task shows what it says now (and keeps its place in the queue).
+            where annotation.tasks.status = 'open' and annotation.tasks.text <> excluded.text
         """;
 
     const string TombstoneSql = """

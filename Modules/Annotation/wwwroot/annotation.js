@@ -8,7 +8,8 @@
   const keys = JSON.parse(root.dataset.keys);
   const $ = id => document.getElementById(id);
   const error = $("label-error"), notice = $("notice"), taskBox = $("task"), text = $("task-text"), reveal = $("reveal");
-  let current = null, prefetched = null, selected = new Set(), last = null, revealed = false, busy = false;
+  let current = null, prefetched = null, selected = new Set(), severities = new Map(), last = null, revealed = false, busy = false;
+  const severityNames = { 1: "low", 2: "medium", 3: "high" };
 
   async function call(method, url, body) {
     const response = await fetch(url, { method, headers: { "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
@@ -25,7 +26,7 @@
   }
 
   function showProgress(p, message) {
-    $("progress").textContent = `${p.open} open in this project · you labelled ${p.labelledToday} today · severe items revealed today: ${p.revealedToday} of ${p.revealLimit}`;
+    $("progress").textContent = `${p.open}${p.openAtLeast ? "+" : ""} open in this project · you labelled ${p.labelledToday} today · severe items revealed today: ${p.revealedToday} of ${p.revealLimit}`;
     notice.hidden = !message;
     notice.textContent = message || "";
   }
@@ -38,8 +39,9 @@
   function render(task) {
     current = task;
     selected = new Set();
+    severities = new Map();
     revealed = !task || !task.severe;
-    document.querySelectorAll(".category").forEach(b => b.setAttribute("aria-pressed", "false"));
+    document.querySelectorAll(".category").forEach(b => { b.setAttribute("aria-pressed", "false"); showSeverity(b.dataset.category); });
     $("note").value = "";
     $("skip-form").hidden = true;
     updateSubmitLabel();
@@ -85,11 +87,36 @@
     $("submit-label").textContent = !moderation ? "Submit and next" : selected.size === 0 ? "Release and next" : "Remove and next";
   }
 
+  function button(category) { return document.querySelector(`.category[data-category="${CSS.escape(category)}"]`); }
+
+  function showSeverity(category) {
+    const level = severities.get(category);
+    const b = button(category);
+    b.dataset.severity = level || "";
+    b.querySelector(".severity").textContent = level ? ` · ${level} ${severityNames[level]}` : "";
+  }
+
   function toggle(category) {
     if (!current) return;
-    if (selected.has(category)) selected.delete(category); else selected.add(category);
-    document.querySelector(`.category[data-category="${CSS.escape(category)}"]`).setAttribute("aria-pressed", selected.has(category) ? "true" : "false");
+    if (selected.has(category)) { selected.delete(category); severities.delete(category); } else selected.add(category);
+    button(category).setAttribute("aria-pressed", selected.has(category) ? "true" : "false");
+    showSeverity(category);
     updateSubmitLabel();
+  }
+
+  // Shift + a category's key: its severity goes none → 1 low → 2 medium → 3 high → none, and the category is selected.
+  function cycleSeverity(category) {
+    if (!current) return;
+    if (!selected.has(category)) toggle(category);
+    const next = ((severities.get(category) || 0) + 1) % 4;
+    if (next === 0) severities.delete(category); else severities.set(category, next);
+    showSeverity(category);
+  }
+
+  // The key a Shift-ed press stands for (Shift+1 is "!" on the event, "Digit1" in its code).
+  function baseKey(event) {
+    const code = event.code || "";
+    return code.startsWith("Digit") ? code.slice(5) : code.startsWith("Key") ? code.slice(3).toLowerCase() : event.key.toLowerCase();
   }
 
   async function doReveal() {
@@ -118,18 +145,25 @@
     prefetched = next.task;
   }
 
+  let submitPending = false;
   async function submit() {
-    if (!current || busy) return;
+    // Enter while the previous submission is still fetching the task after the next: submit this one as soon as that is done.
+    if (busy) { submitPending = true; return; }
+    if (!current) return;
     busy = true;
     error.textContent = "";
     try {
       const note = $("note").value.trim();
-      const done = await call("POST", `/api/annotation/tasks/${current.id}/annotations`, { categories: [...selected], note: note || null });
+      const done = await call("POST", `/api/annotation/tasks/${current.id}/annotations`,
+        { categories: [...selected], severities: Object.fromEntries(severities), note: note || null });
       last = { annotationId: done.annotationId, taskId: done.taskId, until: Date.now() + root.dataset.undoSeconds * 1000 };
       $("undo").disabled = false;
       setTimeout(() => { if (last && Date.now() >= last.until) $("undo").disabled = true; }, root.dataset.undoSeconds * 1000 + 50);
       await advance();
-    } catch (e) { fail(e); } finally { busy = false; }
+    } catch (e) { fail(e); } finally {
+      busy = false;
+      if (submitPending) { submitPending = false; submit(); }
+    }
   }
 
   async function undo() {
@@ -169,6 +203,7 @@
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.shiftKey && keys[baseKey(event)]) { event.preventDefault(); cycleSeverity(keys[baseKey(event)]); return; }
     const key = event.key.toLowerCase();
     if (event.key === "Enter") { event.preventDefault(); submit(); }
     else if (key === "s") { event.preventDefault(); askSkip(); }

@@ -6,12 +6,13 @@ using BirbalAI.Annotation.Projects;
 using BirbalAI.Contracts.Identity;
 using BirbalAI.Testing;
 using Dapper;
+using Snapshooter.Xunit3;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace BirbalAI.IntegrationTests.Annotation;
 
-/// <summary>Importing items to label: JSONL and CSV, a validation report with line numbers, nothing committed on a bad row unless skipped, the row limit.</summary>
+/// <summary>Importing items to label (JSONL, CSV, Label Studio JSON): a validation report with line numbers, nothing committed on a bad row unless skipped, the limits; the export and its round trip.</summary>
 public sealed class ImportTests : IAsyncLifetime
 {
     readonly App app = new();
@@ -21,7 +22,7 @@ public sealed class ImportTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await app.InitializeAsync();
-        app.With("Annotation:MaxImportRows", "5");
+        app.With("Annotation:MaxImportRows", "5").With("Annotation:ImportJobThresholdBytes", "2048").With("Annotation:MaxImportBytes", "16384");
         (admin, _, _) = await Accounts.WithApiKeyAsync(app, Roles.Admin);
         var created = await admin.PostAsJsonAsync("/api/annotation/projects", new { name = "imported", overlap = 1 }, Ct);
         project = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
@@ -35,6 +36,34 @@ public sealed class ImportTests : IAsyncLifetime
         admin.PostAsync($"/api/annotation/projects/{into ?? project}/import?format={format}{(skip ? "&skipBadRows=true" : "")}",
             new StringContent(body, Encoding.UTF8, format == "csv" ? "text/csv" : "application/x-ndjson"), Ct);
 
+
+    async Task<Guid> ProjectAsync()
+    {
+        var created = await admin.PostAsJsonAsync("/api/annotation/projects", new { name = $"imported {Guid.NewGuid():N}", overlap = 2 }, Ct);
+        return (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
+    }
+
+    static string Fixture(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Annotation", "Fixtures", name));
+
+    /// <summary>The project's tasks in import order: id, text, status, accepted categories, labels ("who: categories severities"), scores.</summary>
+    async Task<List<(Guid Id, string Text, string Status, string[]? Final, string Labels, string Scores)>> LabelledAsync(Guid into)
+    {
+        await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
+        return [.. await connection.QueryAsync<(Guid, string, string, string[]?, string, string)>("""
+            select t.id, t.text, t.status, t.final_categories,
+                coalesce((select string_agg(n.user_name || ': ' || array_to_string(n.categories, ',') || ' ' || n.severities::text, ' | ' order by n.user_name)
+                          from annotation.annotations n where n.task_id = t.id and n.published_at is not null), ''),
+                t.scores::text
+            from annotation.tasks t where t.project_id = @into order by t.created_at
+            """, new { into })];
+    }
+
+    async Task<string> ExportAsync(Guid from, string format)
+    {
+        var response = await admin.GetAsync($"/api/annotation/projects/{from}/export?format={format}", Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync(Ct);
+    }
     async Task<List<(string Text, string Language)>> TasksAsync()
     {
         await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
@@ -82,5 +111,112 @@ public sealed class ImportTests : IAsyncLifetime
         Assert.Empty(await TasksAsync());
         var (annotator, _, _) = await Accounts.WithApiKeyAsync(app, Roles.Annotator);
         Assert.Equal(HttpStatusCode.Forbidden, (await annotator.PostAsync($"/api/annotation/projects/{project}/import?format=jsonl", new StringContent("{}"), Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Label_Studio_tasks_import_with_their_annotations_as_labels_and_their_predictions_as_scores()
+    {
+        var into = await ProjectAsync();
+
+        var imported = await ImportAsync("labelstudio", Fixture("labelstudio-tasks.json"), into: into);
+
+        Assert.Equal(HttpStatusCode.OK, imported.StatusCode);
+        var tasks = await LabelledAsync(into);
+        Assert.Equal(["people like you should be banned from the market", "the tomatoes are late this year", "stop posting or I will come round", "das Treffen ist am Dienstag"],
+            tasks.Select(t => t.Text));
+        // One label: accepted as it is, its severity kept; two agreeing on "none": accepted; two disagreeing: a reviewer decides; only a cancelled one: open.
+        Assert.Equal(["done", "done", "review", "open"], tasks.Select(t => t.Status));
+        Assert.Equal(["harassment", "hate"], tasks[0].Final!);
+        Assert.Equal("labelstudio user 3: hate,harassment {\"hate\": 2}", tasks[0].Labels);
+        Assert.Equal("{\"hate\": 0.81}", tasks[0].Scores);
+        Assert.Equal([], tasks[1].Final!);
+        Assert.Equal("labelstudio user 3: harassment/threatening {} | labelstudio user 4: harassment {}", tasks[2].Labels);
+        Assert.Equal("", tasks[3].Labels);
+
+        // A category the project does not have, a severity out of range, a task without data: reported by the task's position; nothing imported.
+        var other = await ProjectAsync();
+        var bad = await ImportAsync("labelstudio", """
+            [{"data": {"text": "fine"}},
+             {"data": {"text": "x"}, "annotations": [{"result": [{"type": "choices", "from_name": "c", "to_name": "text", "value": {"choices": ["spam"]}}]}]},
+             {"data": {"text": "y"}, "annotations": [{"result": [{"type": "choices", "from_name": "c", "to_name": "text", "value": {"choices": ["hate"]}},
+                                                                 {"type": "rating", "from_name": "severity:hate", "to_name": "text", "value": {"rating": 7}}]}]},
+             {"text": "no data"}]
+            """, into: other);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var errors = (await bad.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("errors").EnumerateArray().ToList();
+        Assert.Equal([2, 3, 4], errors.Select(e => e.GetProperty("line").GetInt32()));
+        Assert.Contains("spam", errors[0].GetProperty("error").GetString());
+        Assert.Empty(await LabelledAsync(other));
+        Assert.Equal(HttpStatusCode.BadRequest, (await ImportAsync("labelstudio", "{\"data\": ", into: other)).StatusCode);
+        Assert.Empty(await LabelledAsync(other));
+    }
+
+    [Fact]
+    public async Task Export_then_import_gives_the_same_labels_in_every_format()
+    {
+        var source = await ProjectAsync();
+        Assert.Equal(HttpStatusCode.OK, (await ImportAsync("labelstudio", Fixture("labelstudio-tasks.json"), into: source)).StatusCode);
+        var ids = (await LabelledAsync(source)).Select((t, i) => (t.Id, Name: $"task-{i + 1}")).ToList();
+        string Named(string export) => ids.Aggregate(export, (e, id) => e.Replace(id.Id.ToString(), id.Name));
+
+        var exports = new Dictionary<string, string>();
+        foreach (var format in new[] { "jsonl", "csv", "labelstudio" })
+        {
+            var first = await ExportAsync(source, format);
+            var copy = await ProjectAsync();
+            var again = await ImportAsync(format, first, into: copy);
+            Assert.True(again.IsSuccessStatusCode, await again.Content.ReadAsStringAsync(Ct));
+            var copied = await LabelledAsync(copy);
+            Assert.Equal(["done", "done"], copied.Select(t => t.Status));
+            var second = await ExportAsync(copy, format);
+            var copyIds = copied.Select((t, i) => (t.Id, Name: $"task-{i + 1}")).ToList();
+            Assert.Equal(Named(first), copyIds.Aggregate(second, (e, id) => e.Replace(id.Id.ToString(), id.Name)));   // the same labels, severities and texts
+            exports[format] = Named(first);
+        }
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.GetAsync($"/api/annotation/projects/{source}/export?format=xml", Ct)).StatusCode);
+        var (annotator, _, _) = await Accounts.WithApiKeyAsync(app, Roles.Annotator);
+        Assert.Equal(HttpStatusCode.Forbidden, (await annotator.GetAsync($"/api/annotation/projects/{source}/export?format=jsonl", Ct)).StatusCode);
+        // Only accepted labels: the task waiting for review and the open one are not in it.
+        Snapshot.Match(new
+        {
+            jsonl = exports["jsonl"].Split('\n'),
+            csv = exports["csv"].Split('\n'),
+            labelstudio = Newtonsoft.Json.Linq.JToken.Parse(exports["labelstudio"]),
+        });
+    }
+
+    [Fact]
+    public async Task A_file_over_the_job_threshold_is_imported_by_a_job_with_its_progress_on_the_project_page_and_one_over_the_size_limit_is_refused()
+    {
+        var into = await ProjectAsync();
+        string Rows(params string[] texts) => string.Concat(texts.Select(t => JsonSerializer.Serialize(new { text = t }) + "\n"));
+        var good = Rows([.. Enumerable.Range(1, 5).Select(i => $"item {i} " + new string('x', 500))]);
+        var bad = Rows("fine " + new string('y', 1000), "", "also fine " + new string('z', 1000));
+        Assert.True(good.Length > 2048 && bad.Length > 2048);
+
+        var queued = await ImportAsync("jsonl", good, into: into);
+        var refused = await ImportAsync("jsonl", bad, into: into);
+
+        Assert.Equal(HttpStatusCode.Accepted, queued.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, refused.StatusCode);
+        JsonElement done = default, failed = default;
+        await Eventually.TrueAsync(async () =>
+        {
+            done = await admin.GetFromJsonAsync<JsonElement>(queued.Headers.Location, Ct);
+            failed = await admin.GetFromJsonAsync<JsonElement>(refused.Headers.Location, Ct);
+            return done.GetProperty("status").GetString() == "done" && failed.GetProperty("status").GetString() == "failed";
+        }, "both import jobs ran", TimeSpan.FromSeconds(60));
+        Assert.Equal(5, done.GetProperty("imported").GetInt32());
+        Assert.Equal(5, (await LabelledAsync(into)).Count);   // the bad file added nothing
+        Assert.Contains("line 2: text is missing or empty", failed.GetProperty("error").GetString());
+
+        var page = await (await Accounts.SignedInAsync(app, Roles.Admin)).GetDocumentAsync($"/annotation/projects/{into}");
+        Assert.Equal(["failed", "done"], page.QuerySelectorAll("#imports tbody tr").Select(r => r.GetAttribute("data-status")));
+        Assert.Contains("5 imported", page.QuerySelector("#imports")!.TextContent);
+
+        var tooLarge = await ImportAsync("jsonl", Rows(new string('w', 17_000)), into: into);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        Assert.Contains("Annotation:MaxImportBytes", await tooLarge.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(5, (await LabelledAsync(into)).Count);
     }
 }

@@ -77,11 +77,20 @@ public sealed class QualityTests : IAsyncLifetime
         Assert.Equal(2.0 / 3, hate.GetProperty("pairwise").GetDouble(), precision: 6);
         Assert.Equal([t2], figures.GetProperty("disagreements").EnumerateArray().Select(d => d.GetProperty("taskId").GetGuid()));
 
-        var bulk = await a.PostAsync($"/api/annotation/projects/{project}/review/accept-unanimous", null, Ct);
+        // A review is someone else's: the annotators who labelled the tasks neither see them waiting nor accept them.
+        Assert.Empty((await a.GetFromJsonAsync<JsonElement>($"/api/annotation/projects/{project}/review", Ct)).EnumerateArray());
+        Assert.Equal(0, (await (await a.PostAsync($"/api/annotation/projects/{project}/review/accept-unanimous", null, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct))
+            .GetProperty("accepted").GetInt32());
+        var own = await b.PostAsJsonAsync($"/api/annotation/tasks/{t2}/review", new { categories = new[] { "hate" } }, Ct);
+        Assert.Equal(HttpStatusCode.Forbidden, own.StatusCode);
+        Assert.Contains("someone else", await own.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(3, (await admin.GetFromJsonAsync<JsonElement>($"/api/annotation/projects/{project}/review", Ct)).GetArrayLength());
+
+        var bulk = await admin.PostAsync($"/api/annotation/projects/{project}/review/accept-unanimous", null, Ct);
         Assert.Equal(2, (await bulk.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("accepted").GetInt32());
-        var corrected = await a.PostAsJsonAsync($"/api/annotation/tasks/{t2}/review", new { categories = new[] { "hate" } }, Ct);
+        var corrected = await admin.PostAsJsonAsync($"/api/annotation/tasks/{t2}/review", new { categories = new[] { "hate" } }, Ct);
         Assert.True((await corrected.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("corrected").GetBoolean());
-        Assert.Equal(HttpStatusCode.Conflict, (await a.PostAsJsonAsync($"/api/annotation/tasks/{t2}/review", new { }, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await admin.PostAsJsonAsync($"/api/annotation/tasks/{t2}/review", new { }, Ct)).StatusCode);
         Assert.Equal(3, await ScalarAsync<long>("select count(*) from platform.outbox where wire_name = 'annotation.label-accepted.v1'"));
         Assert.Equal(["hate"], await ScalarAsync<string[]>("select final_categories from annotation.tasks where id = @t2", new { t2 }));
 

@@ -18,7 +18,7 @@ public sealed class QueueTests : IAsyncLifetime
     {
         await app.InitializeAsync();
         app.With("Annotation:DailySevereReveals", "1").With("Annotation:PublishIntervalMs", "50")
-            .With("Annotation:MaxNoteLength", "20").With("Annotation:MaxSkipReasonLength", "10");
+            .With("Annotation:MaxNoteLength", "20").With("Annotation:MaxSkipReasonLength", "10").With("Annotation:ProgressCountLimit", "100");
     }
 
     public ValueTask DisposeAsync() => app.DisposeAsync();
@@ -164,5 +164,13 @@ public sealed class QueueTests : IAsyncLifetime
         Assert.Contains("Annotation:MaxSkipReasonLength", await skip.Content.ReadAsStringAsync(Ct));
         Assert.Equal(task, TaskId(await NextAsync(a, project)));   // still reserved for a, unlabelled
         Assert.Equal(HttpStatusCode.OK, (await a.Client.PostAsJsonAsync($"/api/annotation/tasks/{task}/annotations", new { categories = new[] { "hate" }, note = "short" }, Ct)).StatusCode);
+
+        // The progress shown with every task counts open tasks up to Annotation:ProgressCountLimit, then says "at least".
+        await ExecuteAsync("""
+            insert into annotation.tasks (id, project_id, source, kind, text, language) select gen_random_uuid(), @project, 'import', 'item', 'line ' || g, 'en' from generate_series(1, 150) g
+            """, new { project });
+        var progress = (await NextAsync(a, project)).GetProperty("progress");
+        Assert.Equal(100, progress.GetProperty("open").GetInt64());
+        Assert.True(progress.GetProperty("openAtLeast").GetBoolean());
     }
 }

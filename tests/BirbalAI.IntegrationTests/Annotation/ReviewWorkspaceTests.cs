@@ -247,4 +247,28 @@ public sealed class ReviewWorkspaceTests : IAsyncLifetime
         var next = await annotator.Client.GetFromJsonAsync<JsonElement>($"/api/annotation/projects/{project}/next", Ct);
         Assert.Equal(task, next.GetProperty("task").GetProperty("id").GetGuid());
     }
+
+    [Fact]
+    public async Task A_flagged_message_becomes_a_task_and_editing_it_does_not_withdraw_the_task()
+    {
+        Person mod = await PersonAsync(Roles.Member), ann = await PersonAsync(Roles.Member), reviewer = await PersonAsync(Roles.Annotator);
+        var (admin, _, _) = await Accounts.WithApiKeyAsync(app, Roles.Admin);
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/ml/watched-words", new { pattern = "turnip", action = "flag" }, Ct)).StatusCode);
+        var room = await RoomAsync(mod, ann);
+
+        var flagged = await SendAsync(ann, room, "my turnip won a prize at the show", "approved");   // visible, and sent to review (chat.message-flagged.v1)
+
+        await Eventually.TrueAsync(async () => await TaskStatusAsync(flagged) == "open", "the flagged message is a task");
+        Assert.Contains(flagged, await HistoryAsync(mod, room));
+        var edited = await ann.Client.PutAsJsonAsync($"/api/chat/messages/{flagged}", new { text = "my turnip won second prize at the show" }, Ct);
+        Assert.Equal(HttpStatusCode.OK, edited.StatusCode);
+        await Eventually.TrueAsync(async () => await ScalarAsync<string>("select text from annotation.tasks where content_id = @flagged", new { flagged })
+            == "my turnip won second prize at the show", "the open task shows the edited text");
+
+        var task = await TakeAsync(reviewer, flagged);
+        Assert.Equal("flagged", task.GetProperty("kind").GetString());
+        Assert.Contains(task.GetProperty("matches").EnumerateArray(), m => m.GetString()!.Contains("turnip"));
+        Assert.Equal("open", await TaskStatusAsync(flagged));   // the edit withdrew nothing
+        Assert.Equal(1, await ScalarAsync<long>("select count(*) from annotation.tasks where content_id = @flagged", new { flagged }));
+    }
 }

@@ -1,3 +1,4 @@
+using BirbalAI.Annotation.Import;
 using BirbalAI.Annotation.Projects;
 using BirbalAI.Annotation.Quality;
 using BirbalAI.Contracts.Identity;
@@ -16,6 +17,7 @@ sealed class ProjectModel(NpgsqlDataSource db, IOptions<AnnotationOptions> optio
 {
     public ProjectRow Project { get; private set; } = null!;
     public ProjectFigures Figures { get; private set; } = null!;
+    public IReadOnlyList<ImportTasks.ImportStatus> Imports { get; private set; } = [];
     public string? Message { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(Guid projectId, CancellationToken ct) => await LoadAsync(projectId, ct) ? Page() : NotFound();
@@ -38,6 +40,7 @@ sealed class ProjectModel(NpgsqlDataSource db, IOptions<AnnotationOptions> optio
         if (await ProjectAccess.ReachableAsync(connection, projectId, User, ct) is not { } project) return false;
         Project = project;
         Figures = await ProjectStats.ReadAsync(connection, projectId, project.Labels, ct);
+        if (User.IsInRole(Roles.Admin)) Imports = await ImportTasks.StatusAsync(connection, projectId, ct);
         return true;
     }
 }

@@ -41,7 +41,7 @@ sealed class ReviewModel(NpgsqlDataSource db, Reviews reviews) : PageModel
         await using var connection = await db.OpenConnectionAsync(ct);
         if (await ProjectAccess.ReachableAsync(connection, projectId, User, ct) is not { } project) return false;
         Project = project;
-        Waiting = await reviews.WaitingAsync(connection, projectId, 200, ct);
+        Waiting = await reviews.WaitingAsync(connection, projectId, 200, User.UserId(), ct);
         return true;
     }
 }
