@@ -76,7 +76,7 @@ public sealed class StartupTests : IAsyncLifetime
         await using (var first = AppProcess.Start(settings, "migrate"))
         {
             Assert.Equal(0, await first.ExitCodeAsync(Patience));
-            Assert.Contains("migrate: applied 11: platform/0001_create_messaging, platform/0002_create_blobs, identity/0001_create_identity, identity/0002_create_sessions, ml/0001_create_registry, ml/0002_create_policies, ml/0003_create_watched_words, ml/0004_model_kinds, chat/0001_create_chat, chat/0002_add_watched_words, annotation/0001_create_annotation", first.Output);
+            Assert.Contains("migrate: applied 13: platform/0001_create_messaging, platform/0002_create_blobs, identity/0001_create_identity, identity/0002_create_sessions, ml/0001_create_registry, ml/0002_create_policies, ml/0003_create_watched_words, ml/0004_model_kinds, ml/0005_create_datasets, ml/0006_create_training_jobs, chat/0001_create_chat, chat/0002_add_watched_words, annotation/0001_create_annotation", first.Output);
         }
         await using (var second = AppProcess.Start(settings, "migrate"))
         {
