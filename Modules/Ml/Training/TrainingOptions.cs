@@ -28,6 +28,9 @@ sealed class TrainingOptions : IValidatableObject
     /// <summary>When the schedule looks for new labels (a Hangfire cron expression).</summary>
     [Required] public string AutoTrainCron { get; set; } = "0 * * * *";
 
+    /// <summary>Test examples a comparison of two versions scores (the version page; scored on request, both versions).</summary>
+    [Range(10, 1_000_000)] public int MaxCompareExamples { get; set; } = 5_000;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (HeartbeatTimeoutSeconds < 2 * HeartbeatSeconds)

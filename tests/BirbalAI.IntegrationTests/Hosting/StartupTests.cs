@@ -100,7 +100,7 @@ public sealed class StartupTests : IAsyncLifetime
         var settings = AppProcess.Settings(empty, prefix);
         settings["Database__MigrateOnStart"] = "false";
         settings["Listen__Web"] = $"http://127.0.0.1:{port}";
-        const string refusal = "start-up refused: 11 migration(s) not applied yet (first: platform/0001_create_messaging) and " +
+        const string refusal = "start-up refused: 13 migration(s) not applied yet (first: platform/0001_create_messaging) and " +
             "Database:MigrateOnStart is false: run `migrate` first (the Helm chart's migration job does).";
 
         await using (var verb = AppProcess.Start(settings, "ml", "list"))

@@ -106,6 +106,24 @@ public sealed class TrainingJobTests : IClassFixture<App>
         Assert.Contains($"v{version.Number}", page.QuerySelector("#version")!.TextContent);
         var list = await browser.GetDocumentAsync("/admin/ml/training");
         Assert.Equal("25", list.QuerySelector("input[name='Start.Epochs']")!.GetAttribute("value"));
+
+        // Its version page: plots drawn on the server, a comparison with production (v1) on this test split, promote and roll back.
+        var versionUrl = $"/admin/ml/models/{version.Number}";
+        var versionPage = await browser.GetDocumentAsync(versionUrl + "?compare=1");
+        Assert.Contains(versionPage.QuerySelectorAll("svg#pr-curves polyline.curve"), p => p.GetAttribute("data-category") == "violence");
+        Assert.NotEmpty(versionPage.QuerySelectorAll("svg#reliability circle.bin"));
+        Assert.Equal(["de", "en"], versionPage.QuerySelectorAll("svg#language-f1 rect.bar").Select(r => r.GetAttribute("data-language")));
+        Assert.NotEmpty(versionPage.QuerySelectorAll("svg#histogram-violence rect.positive"));
+        Assert.Contains("against v1 on", versionPage.QuerySelector("#compare-summary")!.TextContent);
+        Assert.NotNull(versionPage.QuerySelector("#comparison tr[data-category='violence'] .delta-f1"));
+        var promoted = await browser.SubmitAsync(versionPage, "#promote", pageUrl: versionUrl);
+        Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
+        Assert.Equal(version.Number, (await app.Services.GetRequiredService<BirbalAI.Ml.Registry.ModelRegistry>().ProductionAsync(Ct))!.Number);
+        var first = await browser.GetDocumentAsync("/admin/ml/models/1");
+        Assert.Equal("Roll back to v1", first.QuerySelector("#promote button")!.TextContent);
+        await browser.SubmitAsync(first, "#promote", pageUrl: "/admin/ml/models/1");
+        Assert.Equal(1, (await app.Services.GetRequiredService<BirbalAI.Ml.Registry.ModelRegistry>().ProductionAsync(Ct))!.Number);
+        Assert.Equal(2, await db.ExecuteScalarAsync<int>("select count(*) from identity.audit_log where kind = 'ml.model-promoted' and actor_id is not null"));
     }
 
     [Fact]
