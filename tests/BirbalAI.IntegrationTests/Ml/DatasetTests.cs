@@ -30,6 +30,9 @@ public sealed class DatasetTests : IClassFixture<App>
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    // The machine running the suite may be busy: asynchronous steps get a minute.
+    static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
     NpgsqlDataSource Db => app.Services.GetRequiredService<NpgsqlDataSource>();
 
     async Task PublishAsync<TEvent>(TEvent evt) where TEvent : class
@@ -51,8 +54,8 @@ public sealed class DatasetTests : IClassFixture<App>
     static LabelAccepted Label(string source, Guid contentId, string text, string[] categories, DateTimeOffset at) =>
         new(text, "en", categories, source, contentId, Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), at);
 
-    static string Jsonl(string prefix, int count, Func<int, string> labels) =>
-        string.Concat(Enumerable.Range(0, count).Select(i => $"{{\"text\": \"{prefix} example {i}\", \"labels\": {labels(i)}, \"language\": \"{(i % 4 < 2 ? "en" : "de")}\"}}\n"));
+    static string Jsonl(string prefix, int count, Func<int, string> labels, string first = "en", string second = "de") =>
+        string.Concat(Enumerable.Range(0, count).Select(i => $"{{\"text\": \"{prefix} example {i}\", \"labels\": {labels(i)}, \"language\": \"{(i % 4 < 2 ? first : second)}\"}}\n"));
 
     [Fact]
     public async Task An_accepted_label_becomes_one_example_per_content_and_a_later_label_replaces_it()
@@ -62,13 +65,13 @@ public sealed class DatasetTests : IClassFixture<App>
         var now = DateTimeOffset.UtcNow;
 
         await PublishAsync(Label(source, content, "first wording", ["hate"], now));
-        await Eventually.TrueAsync(async () => (await ExamplesAsync(source)).Count == 1, "the label becomes an example");
+        await Eventually.TrueAsync(async () => (await ExamplesAsync(source)).Count == 1, "the label becomes an example", Patience);
         await PublishAsync(Label(source, content, "first wording", ["hate", "harassment"], now.AddSeconds(1)));
         await PublishAsync(Label(source, content, "an older label arriving late", [], now.AddSeconds(-10)));
         await PublishAsync(Label(source, Guid.NewGuid(), "another content", [], now));
 
-        await Eventually.TrueAsync(async () => (await ExamplesAsync(source)).Count == 2, "the second content is an example of its own");
-        await Eventually.TrueAsync(async () => (await ExamplesAsync(source, content.ToString())).Single().Categories.Length == 2, "the later label replaced the first");
+        await Eventually.TrueAsync(async () => (await ExamplesAsync(source)).Count == 2, "the second content is an example of its own", Patience);
+        await Eventually.TrueAsync(async () => (await ExamplesAsync(source, content.ToString())).Single().Categories.Length == 2, "the later label replaced the first", Patience);
         var example = (await ExamplesAsync(source, content.ToString())).Single();
         Assert.Equal("first wording", example.Text);
         Assert.Equal(["hate", "harassment"], example.Categories);
@@ -113,7 +116,9 @@ public sealed class DatasetTests : IClassFixture<App>
     {
         var (admin, _, _) = await Accounts.WithApiKeyAsync(app, Roles.Admin);
         var name = "s" + Guid.NewGuid().ToString("N")[..8];
-        await admin.PostAsync($"/api/ml/datasets/import?format=jsonl&name={name}a", new StringContent(Jsonl(name + "a", 40, i => i % 2 == 0 ? "[\"hate\"]" : "[]")), Ct);
+        // Languages of this test's own (strata are shared with every example in them: other tests' would shift the shares).
+        var (one, two) = ("x-" + name[1..5], "y-" + name[1..5]);
+        await admin.PostAsync($"/api/ml/datasets/import?format=jsonl&name={name}a", new StringContent(Jsonl(name + "a", 40, i => i % 2 == 0 ? "[\"hate\"]" : "[]", one, two)), Ct);
 
         var first = await admin.PostAsync("/api/ml/datasets/snapshots", null, Ct);
         Assert.Equal(HttpStatusCode.Created, first.StatusCode);
@@ -122,7 +127,7 @@ public sealed class DatasetTests : IClassFixture<App>
         Assert.Equal(HttpStatusCode.OK, unchanged.StatusCode);
         Assert.Equal(s1.GetProperty("id").GetGuid(), (await unchanged.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid());
 
-        await admin.PostAsync($"/api/ml/datasets/import?format=jsonl&name={name}b", new StringContent(Jsonl(name + "b", 40, i => i % 2 == 0 ? "[\"hate\"]" : "[]")), Ct);
+        await admin.PostAsync($"/api/ml/datasets/import?format=jsonl&name={name}b", new StringContent(Jsonl(name + "b", 40, i => i % 2 == 0 ? "[\"hate\"]" : "[]", one, two)), Ct);
         var s2 = await (await admin.PostAsync("/api/ml/datasets/snapshots", null, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct);
         Assert.Equal(s1.GetProperty("number").GetInt32() + 1, s2.GetProperty("number").GetInt32());
 
@@ -134,7 +139,7 @@ public sealed class DatasetTests : IClassFixture<App>
         Assert.Equal(BirbalAI.Platform.Blobs.BlobHash.Of(await app.Services.GetRequiredService<BirbalAI.Platform.Blobs.IBlobStore>().GetAsync(found2.BlobHash, Ct)), found2.BlobHash);
         var splitIn2 = rows2.ToDictionary(r => r.Id, r => r.Split);
         Assert.All(rows1, r => Assert.Equal(r.Split, splitIn2[r.Id]));   // nothing moved, test to train or otherwise
-        // 80 examples of this test in 4 strata of 20 (en/de × hate/none): 2 test and 2 validation each.
+        // 80 examples of this test in 4 strata of 20 (its two languages × hate/none): 2 test and 2 validation each.
         var mine = rows2.Where(r => r.Text.StartsWith(name, StringComparison.Ordinal)).ToList();
         Assert.Equal(80, mine.Count);
         foreach (var stratum in mine.GroupBy(r => (r.Language, r.Labels.Count)))
@@ -154,21 +159,21 @@ public sealed class DatasetTests : IClassFixture<App>
         var sent = await author.PostAsJsonAsync($"/api/chat/rooms/{room}/messages", new { text = StarterModels.Clean }, Ct);
         var message = (await sent.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
         await PublishAsync(Label(ContentSources.ChatMessage, message, StarterModels.Clean + " (labelled)", [], DateTimeOffset.UtcNow));
-        await Eventually.TrueAsync(async () => (await ExamplesAsync(ContentSources.ChatMessage, message.ToString())).Count == 1, "the label is an example");
+        await Eventually.TrueAsync(async () => (await ExamplesAsync(ContentSources.ChatMessage, message.ToString())).Count == 1, "the label is an example", Patience);
         var snapshots = app.Services.GetRequiredService<Snapshots>();
         var before = await snapshots.RowsAsync((await snapshots.TakeAsync(null, Ct)).Snapshot, Ct);
         Assert.Contains(before, r => r.Text == StarterModels.Clean + " (labelled)");
 
         Assert.Equal(HttpStatusCode.OK, (await author.DeleteAsync($"/api/chat/messages/{message}", Ct)).StatusCode);
 
-        await Eventually.TrueAsync(async () => (await ExamplesAsync(ContentSources.ChatMessage, message.ToString())).Single().Removed, "the removal reaches Ml");
+        await Eventually.TrueAsync(async () => (await ExamplesAsync(ContentSources.ChatMessage, message.ToString())).Single().Removed, "the removal reaches Ml", Patience);
         Assert.Null((await ExamplesAsync(ContentSources.ChatMessage, message.ToString())).Single().Text);
         var after = await snapshots.RowsAsync((await snapshots.TakeAsync(null, Ct)).Snapshot, Ct);
         Assert.DoesNotContain(after, r => r.Text.Contains("(labelled)", StringComparison.Ordinal));
         // A label arriving after the removal does not bring the text back.
         await PublishAsync(Label(ContentSources.ChatMessage, message, "late label", ["hate"], DateTimeOffset.UtcNow));
         await PublishAsync(Label("test.marker", authorId, "marker after the late label", [], DateTimeOffset.UtcNow));
-        await Eventually.TrueAsync(async () => (await ExamplesAsync("test.marker")).Count == 1, "the events after it were handled");
+        await Eventually.TrueAsync(async () => (await ExamplesAsync("test.marker")).Count == 1, "the events after it were handled", Patience);
         Assert.Null((await ExamplesAsync(ContentSources.ChatMessage, message.ToString())).Single().Text);
     }
 
@@ -219,5 +224,18 @@ public sealed class DatasetTests : IClassFixture<App>
         Assert.Contains(page.QuerySelectorAll("#recent td.text"), td => td.TextContent == $"{name} three");
         Assert.NotNull(page.QuerySelector("svg#growth rect"));
         Assert.Null(page.QuerySelector("#take-snapshot"));   // Admins only
+    }
+
+    [Fact]
+    public async Task A_snapshot_over_its_example_limit_is_refused_naming_the_setting()
+    {
+        var (admin, _, _) = await Accounts.WithApiKeyAsync(app, Roles.Admin);
+        await admin.PostAsync("/api/ml/datasets/import?format=jsonl&name=limit", new StringContent(Jsonl("limit", 3, _ => "[]")), Ct);
+        var limited = new Snapshots(Db, app.Services.GetRequiredService<BirbalAI.Platform.Blobs.IBlobStore>(),
+            Microsoft.Extensions.Options.Options.Create(new DatasetOptions { MaxSnapshotExamples = 2 }));
+
+        var refused = await Assert.ThrowsAsync<SnapshotException>(() => limited.TakeAsync(null, Ct));
+
+        Assert.Contains("Ml:Datasets:MaxSnapshotExamples", refused.Message);
     }
 }

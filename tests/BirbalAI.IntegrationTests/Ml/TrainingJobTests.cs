@@ -25,6 +25,9 @@ public sealed class TrainingJobTests : IClassFixture<App>
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    // The machine running the suite may be busy: asynchronous steps get a minute.
+    static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
     internal static readonly string[] Threats = ["I will find you and hurt you", "you are dead when I see you", "I will kill you tonight", "watch your back, I will hurt you",
         "I know where you live and I will make you bleed", "Ich werde dich finden und dir weh tun", "du bist tot wenn ich dich sehe", "ich bringe dich heute nacht um"];
     internal static readonly string[] Everyday = ["see you at the market on Saturday", "thanks for the help with the garden", "the bus was late again", "who brings snacks on Friday",
@@ -69,7 +72,7 @@ public sealed class TrainingJobTests : IClassFixture<App>
         {
             await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
             return await connection.ExecuteScalarAsync<bool>("select exists (select 1 from ml.examples where text = 'I will hurt you, reviewer-confirmed')");
-        }, "the accepted label is an example");
+        }, "the accepted label is an example", Patience);
         var (admin, snapshot) = await SnapshotAsync(6);
 
         var started = await admin.PostAsJsonAsync("/api/ml/training-jobs", new { snapshot, epochs = 8, buckets = 20_000 }, Ct);
@@ -140,7 +143,7 @@ public sealed class TrainingJobTests : IClassFixture<App>
         var jobUrl = started.Headers.Location!.ToString();
         var jobs = app.Services.GetRequiredService<TrainingJobs>();
         var number = int.Parse(jobUrl.Split('/').Last(), System.Globalization.CultureInfo.InvariantCulture);
-        await Eventually.TrueAsync(async () => (await jobs.FindAsync(number, Ct))!.Epoch > 0, "the job reports its first epochs", TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(async () => (await jobs.FindAsync(number, Ct))!.Epoch > 0, "the job reports its first epochs", Patience);
         var running = await browser.GetDocumentAsync(jobUrl);
         Assert.Equal("running", running.QuerySelector("#status")!.TextContent);
         Assert.NotNull(running.QuerySelector("meta[http-equiv='refresh']"));
@@ -148,7 +151,7 @@ public sealed class TrainingJobTests : IClassFixture<App>
         var cancelled = await browser.SubmitAsync(running, "#cancel", pageUrl: jobUrl);
 
         Assert.Equal(HttpStatusCode.Redirect, cancelled.StatusCode);
-        await Eventually.TrueAsync(async () => (await jobs.FindAsync(number, Ct))!.Status == TrainingJobs.Cancelled, "the job stops", TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(async () => (await jobs.FindAsync(number, Ct))!.Status == TrainingJobs.Cancelled, "the job stops", Patience);
         var job = (await jobs.FindAsync(number, Ct))!;
         Assert.Null(job.VersionId);
         Assert.True(job.Epoch < 1000);
@@ -192,6 +195,64 @@ public sealed class TrainingJobTests : IClassFixture<App>
         var (member, _, _) = await Accounts.WithApiKeyAsync(app, Roles.Member);
         Assert.Equal(HttpStatusCode.Forbidden, (await member.PostAsJsonAsync("/api/ml/training-jobs", new { snapshot }, Ct)).StatusCode);
     }
+
+    [Fact]
+    public async Task Limits_on_active_jobs_and_log_lines_hold_and_the_schedule_trains_once_enough_labels_arrived()
+    {
+        var (_, snapshot) = await SnapshotAsync(1);
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var hangfire = app.Services.GetRequiredService<Hangfire.IBackgroundJobClient>();
+        var snapshots = app.Services.GetRequiredService<BirbalAI.Ml.Datasets.Snapshots>();
+        TrainingJobs With(TrainingOptions o) => new(db, hangfire, Microsoft.Extensions.Options.Options.Create(o));
+
+        // A job that is "running" (its row only): with one active job allowed, the next is refused, naming the setting.
+        var id = Guid.CreateVersion7();
+        await using (var connection = await db.OpenConnectionAsync(Ct))
+            await connection.ExecuteAsync("""
+                insert into ml.training_jobs (id, number, trigger, snapshot_id, kind, parameters, status, attempts, worker, heartbeat_at)
+                select @id, (select coalesce(max(number), 0) + 1 from ml.training_jobs), 'api', id, 'ngram', '{}', 'running', 1, 'test:1', now()
+                from ml.snapshots order by number desc limit 1
+                """, new { id });
+        var refused = await With(new TrainingOptions { MaxActiveJobs = 1 }).StartAsync(snapshot, ModelKinds.Ngram, new TrainingParameters(), "api", null, snapshots, Ct);
+        Assert.Null(refused.Job);
+        Assert.Contains("Ml:Training:MaxActiveJobs", refused.Error);
+
+        await With(new TrainingOptions { MaxLogLines = 10 }).HeartbeatAsync(id, null, [.. Enumerable.Range(1, 25).Select(i => $"line {i}")], Ct);
+        var log = (await With(new TrainingOptions()).FindAsync(id, Ct))!.Log.Split('\n');
+        Assert.Equal(10, log.Length);
+        Assert.EndsWith("line 25", log[^1]);
+        Assert.EndsWith("line 16", log[0]);
+        await With(new TrainingOptions()).FinishAsync(id, TrainingJobs.Failed, "test over", null, null, "test over", Ct);
+
+        // The schedule: not below the threshold of new reviewers' labels; once at it, a snapshot and a scheduled job; then not again.
+        var schedule = With(new TrainingOptions { AutoTrainNewLabels = 1_000_000 });
+        var auto = new BirbalAI.Ml.Jobs.AutoTrainJob(schedule, snapshots, Microsoft.Extensions.Options.Options.Create(new TrainingOptions { AutoTrainNewLabels = 1_000_000 }),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<BirbalAI.Ml.Jobs.AutoTrainJob>.Instance);
+        await auto.RunAsync(Ct);
+        async Task<int> ScheduledAsync()
+        {
+            await using var connection = await db.OpenConnectionAsync(Ct);
+            return await connection.ExecuteScalarAsync<int>("select count(*) from ml.training_jobs where trigger = 'schedule'");
+        }
+        Assert.Equal(0, await ScheduledAsync());
+        await using (var connection = await db.OpenConnectionAsync(Ct))
+        await using (var tx = await connection.BeginTransactionAsync(Ct))
+        {
+            await Outbox.AddAsync(connection, tx, new LabelAccepted("a scheduled label", "en", [], ContentSources.ChatMessage, Guid.NewGuid(),
+                Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), DateTimeOffset.UtcNow), Ct);
+            await tx.CommitAsync(Ct);
+        }
+        await Eventually.TrueAsync(async () => await schedule.NewLabelsSinceLastScheduledAsync(Ct) > 0, "a reviewer's label arrived", Patience);
+        var fresh = await schedule.NewLabelsSinceLastScheduledAsync(Ct);
+        Assert.True(fresh > 0, "the accepted labels of this class count");
+        var options = new TrainingOptions { AutoTrainNewLabels = (int)fresh };
+        var due = new BirbalAI.Ml.Jobs.AutoTrainJob(With(options), snapshots, Microsoft.Extensions.Options.Options.Create(options),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<BirbalAI.Ml.Jobs.AutoTrainJob>.Instance);
+        await due.RunAsync(Ct);
+        Assert.Equal(1, await ScheduledAsync());
+        await due.RunAsync(Ct);
+        Assert.Equal(1, await ScheduledAsync());
+    }
 }
 
 /// <summary>A worker process killed mid-job: the job is not left running; the watchdog marks it failed (no runs left here).</summary>
@@ -207,6 +268,9 @@ public sealed class TrainingWorkerDeathTests : IClassFixture<App>
     }
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    // The machine running the suite may be busy: asynchronous steps get a minute.
+    static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     [Fact]
     public async Task A_job_whose_worker_process_is_killed_is_marked_failed_never_left_running()
@@ -227,7 +291,7 @@ public sealed class TrainingWorkerDeathTests : IClassFixture<App>
         }   // killed, mid-job
 
         Assert.Equal(TrainingJobs.Running, (await jobs.FindAsync(id, Ct))!.Status);
-        await Eventually.TrueAsync(async () => (await jobs.RecoverAsync(Ct)).Count > 0, "the watchdog notices the missing heartbeat", TimeSpan.FromSeconds(20));
+        await Eventually.TrueAsync(async () => (await jobs.RecoverAsync(Ct)).Count > 0, "the watchdog notices the missing heartbeat", Patience);
         var job = (await jobs.FindAsync(id, Ct))!;
         Assert.Equal(TrainingJobs.Failed, job.Status);
         Assert.Contains("stopped: no heartbeat", job.Error);
