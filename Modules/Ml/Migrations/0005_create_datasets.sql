@@ -3,7 +3,7 @@
 -- text is null once the content's owner removed it (its row stays: snapshots and model versions refer to it).
 create table ml.examples (
     id          uuid        primary key,
-    source      text        not null,                 -- "chat.message", "import:<name>", an Annotation project's source
+    source      text        not null,                 -- where the content lives: a chat message, "import:<name>", …
     content_id  text        not null,                 -- the owner's id of the content (or the text's hash for imports)
     text        text,
     language    text        not null,
