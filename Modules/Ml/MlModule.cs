@@ -9,6 +9,7 @@ using BirbalAI.Ml.Starter;
 using BirbalAI.Ml.Text;
 using BirbalAI.Platform;
 using BirbalAI.Platform.Configuration;
+using BirbalAI.Platform.Messaging;
 using BirbalAI.Platform.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -35,6 +36,17 @@ public static class MlModule
         services.AddSingleton<PolicyStore>();
         services.AddSingleton<IModerator, Moderator>();
         services.AddSingleton<BirbalAI.Platform.Operations.IInstanceFacts, ServingFacts>();
+        services.AddValidatedOptions<Datasets.DatasetOptions>(Datasets.DatasetOptions.Section);
+        services.AddSingleton<Datasets.Snapshots>();
+        services.AddEventHandler<Contracts.Annotation.LabelAccepted, Datasets.LabelAcceptedHandler>("ml");
+        services.AddEventHandler<Contracts.Chat.ContentRemoved, Datasets.ChatContentRemovedHandler>("ml");
+        services.AddTransient<Jobs.ApplyDatasetRetentionJob>();
+        services.AddValidatedOptions<Training.TrainingOptions>(Training.TrainingOptions.Section);
+        services.AddSingleton<Training.TrainingJobs>();
+        services.AddTransient<Jobs.TrainModelJob>();
+        services.AddTransient<Jobs.RecoverTrainingJobsJob>();
+        services.AddTransient<Jobs.AutoTrainJob>();
+        services.AddHostedService<Jobs.MlRecurringJobs>();
         // In this order: the starter model is registered before the catalogue loads production.
         services.AddHostedService<StarterModelRegistration>();
         services.AddHostedService<ModelServing>();
@@ -49,6 +61,8 @@ public static class MlModule
         services.AddAdminLink("Models", "/admin/ml/models", Policies.Admin, order: 300);
         services.AddAdminLink("Policy", "/admin/ml/policy", Policies.Admin, order: 310);
         services.AddAdminLink("Watched words", "/admin/ml/watched-words", Policies.Admin, order: 315);
+        services.AddAdminLink("Datasets", "/admin/ml/datasets", Policies.Annotator, order: 302);
+        services.AddAdminLink("Training", "/admin/ml/training", Policies.Admin, order: 304);
         services.AddAdminLink("Try it", "/admin/ml/try", Policies.Annotator, order: 320);
         Cli.MlVerbs.Add(services);
         services.AddSingleton<IDemoContent, DemoModel>();
@@ -67,6 +81,10 @@ public static class MlModule
         GetPolicy.Map(ml);
         UpdatePolicy.Map(ml);
         WatchedWords.WatchedWordsApi.Map(ml.MapGroup("/watched-words").WithTags("Watched words").RequireAuthorization(Policies.Admin));
+        var datasets = ml.MapGroup("/datasets").WithTags("Datasets and training");
+        Datasets.ImportExamples.Map(datasets);
+        Datasets.SnapshotsApi.Map(datasets);
+        Training.TrainingJobsApi.Map(ml);
         Grpc.ModerationService.Map(app);
         return app;
     }

@@ -168,9 +168,9 @@ sealed class EventConsumers(
             {
                 if (channel.IsOpen) await channel.CloseAsync(ct);
             }
-            catch (ObjectDisposedException)
+            catch (Exception e) when (e is ObjectDisposedException or RabbitMQ.Client.Exceptions.AlreadyClosedException)
             {
-                // closed and disposed with its connection already
+                // closed (and perhaps disposed) with its connection already, between IsOpen and CloseAsync
             }
             await channel.DisposeAsync();
         }

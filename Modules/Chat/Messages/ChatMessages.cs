@@ -161,6 +161,8 @@ sealed class ChatMessages(NpgsqlDataSource db, IModerator moderator, MarkdownRen
             new { current.Id, current.AuthorId, Status = Deleted, From = new[] { Approved, Held, Rejected } }, tx, cancellationToken: ct));
         if (row is null) return null;
         if (current.AwaitingReview) await Outbox.AddAsync(connection, tx, new MessageWithdrawn(current.Id, current.RoomId, DateTimeOffset.UtcNow), ct);
+        // Its author took it back: its text leaves Ml's datasets too.
+        await Outbox.AddAsync(connection, tx, new ContentRemoved(current.Id, current.AuthorId, DateTimeOffset.UtcNow), ct);
         await tx.CommitAsync(ct);
         return row;
     }

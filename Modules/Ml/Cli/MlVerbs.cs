@@ -22,6 +22,11 @@ static class MlVerbs
     const string StarterModelUsage = "ml starter-model --cache DIR   train the starter model into DIR unless it is there; prints its folder";
     const string RegisterUsage = "ml register --model DIR [--promote]   add a trained model folder to the registry (and make it production)";
 
+    const string ImportUsage = "ml import --file FILE [--name NAME]   add labelled examples from a JSONL or CSV file (the engine's format) to the datasets, as import:NAME";
+    const string SnapshotUsage = "ml snapshot   take a dataset snapshot (train/validation/test) of every labelled example";
+
+    const string TrainJobUsage = "ml train-job --snapshot s3 [--kind ngram] [--epochs 25] [--dim 32] [--lr 0.2] [--buckets 200000] [--minn 2] [--maxn 5] [--word-ngrams 2] [--seed 1] [--early-stopping] [--wait]   queue a training job (a worker runs it; --wait follows it to the end)";
+
     const string PromoteUsage = "ml promote VERSION   make a registered version (3, v3, birbal-v3 or its id) production on every replica";
 
     public static void Add(IServiceCollection services)
@@ -33,6 +38,57 @@ static class MlVerbs
                 ?? throw new CliUsageException($"no model version \"{name}\"; `ml list` shows them");
             await output.WriteLineAsync($"ml promote: v{version.Number} ({version.Id}) is production");
             return 0;
+        }));
+
+        services.AddCliVerb(new CliVerb("ml import", ImportUsage, async (sp, args, _, output) =>
+        {
+            var file = args.Option("--file", ImportUsage);
+            var name = args.OptionalOption("--name", ImportUsage, "import")!;
+            if (!Datasets.ImportExamples.ImportName().IsMatch(name)) throw new CliUsageException("--name: 1 to 64 letters, digits, '.', '_' or '-'");
+            var rows = Read(file);
+            var examples = Datasets.Examples.FromFile(rows, name, sp.GetRequiredService<LanguageDetection>().Detect, null);
+            await using var connection = await sp.GetRequiredService<Npgsql.NpgsqlDataSource>().OpenConnectionAsync();
+            await using var tx = await connection.BeginTransactionAsync();
+            var (added, updated) = await Datasets.Examples.UpsertAsync(connection, tx, examples, CancellationToken.None);
+            await tx.CommitAsync();
+            await output.WriteLineAsync($"ml import: {rows.Count} rows from {Path.GetFullPath(file)} as import:{name}: {added} new, {updated} updated");
+            return 0;
+        }));
+
+        services.AddCliVerb(new CliVerb("ml snapshot", SnapshotUsage, async (sp, _, _, output) =>
+        {
+            Datasets.Snapshots.Taken taken;
+            try { taken = await sp.GetRequiredService<Datasets.Snapshots>().TakeAsync(null, CancellationToken.None); }
+            catch (Datasets.SnapshotException e) { throw new CliUsageException(e.Message); }
+            var s = taken.Snapshot;
+            await output.WriteLineAsync(taken.Created
+                ? $"ml snapshot: {s.Name} ({s.Id}): {s.Examples} examples (train {s.Train}, validation {s.Validation}, test {s.Test}), data hash {s.BlobHash}"
+                : $"ml snapshot: nothing changed since {s.Name} ({s.Id}), data hash {s.BlobHash}");
+            return 0;
+        }));
+
+        services.AddCliVerb(new CliVerb("ml train-job", TrainJobUsage, async (sp, args, _, output) =>
+        {
+            var d = new TrainingParameters();
+            var parameters = new TrainingParameters(args.IntOption("--epochs", TrainJobUsage, d.Epochs, 1, 1000), args.IntOption("--dim", TrainJobUsage, d.Dim, 2, 1024),
+                (float)Double(args, "--lr", d.LearningRate, 1e-6, 10), args.IntOption("--buckets", TrainJobUsage, d.Buckets, 1_000, 20_000_000),
+                args.IntOption("--minn", TrainJobUsage, d.MinN, 1, 10), args.IntOption("--maxn", TrainJobUsage, d.MaxN, 1, 10),
+                args.IntOption("--word-ngrams", TrainJobUsage, d.WordNgrams, 1, 5), args.IntOption("--seed", TrainJobUsage, d.Seed, 0, int.MaxValue),
+                args.Contains("--early-stopping"));
+            var jobs = sp.GetRequiredService<TrainingJobs>();
+            var started = await jobs.StartAsync(args.Option("--snapshot", TrainJobUsage), args.OptionalOption("--kind", TrainJobUsage, ModelKinds.Ngram)!, parameters, "cli", null,
+                sp.GetRequiredService<Datasets.Snapshots>(), CancellationToken.None);
+            if (started.Job is not { } job) throw new CliUsageException(started.Error!);
+            await output.WriteLineAsync($"ml train-job: job #{job.Number} ({job.Id}) queued on s{job.SnapshotNumber}; a worker runs it");
+            if (!args.Contains("--wait")) return 0;
+            while (true)
+            {
+                await Task.Delay(1000);
+                job = (await jobs.FindAsync(job.Id, CancellationToken.None))!;
+                if (job.Active) continue;
+                await output.WriteLineAsync($"ml train-job: job #{job.Number} {job.Status}{(job.VersionNumber is { } v ? $": registered v{v}" : job.Error is { } e ? $": {e}" : "")}");
+                return job.Status == TrainingJobs.Succeeded ? 0 : 1;
+            }
         }));
 
         services.AddCliVerb(new CliVerb("ml list", "ml list   the registered model versions, newest first", async (sp, _, _, output) =>

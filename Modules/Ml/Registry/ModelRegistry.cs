@@ -26,6 +26,12 @@ sealed class ModelVersion
     public string Kind { get; init; } = ModelKinds.Ngram;
     public string Components { get; init; } = "[]";
     public string? Combination { get; init; }
+    /// <summary>The snapshot and training job it came from (null for the starter model and `ml register`), and its test report on that snapshot's test split.</summary>
+    public Guid? SnapshotId { get; init; }
+    public Guid? TrainingJobId { get; init; }
+    public string? TestReport { get; init; }
+
+    public Evaluation.TestReport? TestReportValues => TestReport is null ? null : JsonSerializer.Deserialize<Evaluation.TestReport>(TestReport, ModelTraining.Json);
 
     public IReadOnlyList<RegisteredComponent> ComponentList => JsonSerializer.Deserialize<RegisteredComponent[]>(Components, ModelTraining.Json)!;
     public Ensemble.Combination? CombinationWeights => Combination is null ? null : JsonSerializer.Deserialize<Ensemble.Combination>(Combination, ModelTraining.Json);
@@ -158,7 +164,8 @@ sealed class ModelRegistry(NpgsqlDataSource db, IBlobStore blobs)
     const string Columns = """
         v.id, v.number, v.created_at, v.artifact_hash, v.artifact_size, v.categories, v.thresholds,
         v.featurizer::text as featurizer, v.training::text as training, v.data_hash, v.metrics::text as metrics, v.source,
-        v.kind, v.components::text as components, v.combination::text as combination
+        v.kind, v.components::text as components, v.combination::text as combination,
+        v.snapshot_id, v.training_job_id, v.test_report::text as test_report
         """;
 
     const string InsertSql = $"""

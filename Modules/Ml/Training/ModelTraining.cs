@@ -57,15 +57,18 @@ static class ModelTraining
     /// </summary>
     public static Result Train(IReadOnlyList<LabelledText> rows, IReadOnlyList<string> categories, FeaturizerSettings featurizer,
         TrainingSettings training, double validationFraction = 0.1, IReadOnlyList<LabelledText>? test = null,
-        LanguageDetection? languages = null, string? source = null, CancellationToken ct = default)
+        LanguageDetection? languages = null, string? source = null, CancellationToken ct = default,
+        IReadOnlyList<LabelledText>? validationRows = null, Action<TrainingProgress>? progress = null)
     {
-        var (trainRows, validationRows) = validationFraction > 0
-            ? LabelledData.Split(rows.Select(r => r with { Group = null }).ToList(), validationFraction, training.Seed)
-            : ([.. rows], []);
+        // Given validation rows (a snapshot's validation split) are used as they are; else a share of the rows is split off.
+        var dataHash = validationRows is null ? LabelledData.Hash(rows) : LabelledData.Hash([.. rows, .. validationRows]);
+        var (trainRows, splitOff) = validationRows is not null || validationFraction <= 0 ? ([.. rows], [])
+            : LabelledData.Split(rows.Select(r => r with { Group = null }).ToList(), validationFraction, training.Seed);
+        validationRows ??= splitOff;
         var features = new Featurizer(featurizer);
         var train = Featurize(trainRows, categories, features);
         var validation = Featurize(validationRows, categories, features);
-        var (model, report) = new Trainer(training).Train(featurizer, categories, train, validation, ct);
+        var (model, report) = new Trainer(training).Train(featurizer, categories, train, validation, ct, progress);
         CalibrationReport? calibration = null;
         if (validation.Count > 0 && training.CalibrationBaseRate is { } baseRate)
             calibration = Calibrate(model, validation, baseRate);
@@ -74,7 +77,7 @@ static class ModelTraining
         var onnx = OnnxExport.ToBytes(model);
         EvaluationReport? evaluation = null;
         if (test is { Count: > 0 }) evaluation = Evaluate(model, test, categories, languages, source);
-        var card = new ModelCard(categories, model.Thresholds, featurizer, training, LabelledData.Hash(rows), train.Count, validation.Count, report, evaluation, source, calibration);
+        var card = new ModelCard(categories, model.Thresholds, featurizer, training, dataHash, train.Count, validation.Count, report, evaluation, source, calibration);
         return new Result(model, onnx, card);
     }
 
@@ -115,6 +118,13 @@ static class ModelTraining
         var scores = rows.AsParallel().AsOrdered().Select(r => model.Predict(features.Featurize(TextNormalizer.Normalize(r.Text)))).ToList();
         return Evaluator.Evaluate(categories, scores, rows.Select(r => Labels(r, categories)).ToList(), model.Thresholds,
             Languages(rows, languages), targetPrecision, note);
+    }
+
+    /// <summary>The model's scores of <paramref name="rows"/> (as served: normalised, featurised).</summary>
+    public static List<float[]> Scores(LinearModel model, IReadOnlyList<LabelledText> rows)
+    {
+        var features = new Featurizer(model.Featurizer);
+        return rows.AsParallel().AsOrdered().Select(r => model.Predict(features.Featurize(TextNormalizer.Normalize(r.Text)))).ToList();
     }
 
     public static IReadOnlyList<string>? Languages(IReadOnlyList<LabelledText> rows, LanguageDetection? detector) =>

@@ -28,6 +28,9 @@ sealed record TrainingSettings(
 /// <summary>One featurised example: its feature ids and a 0/1 per category.</summary>
 sealed record FeaturizedExample(int[] Ids, bool[] Labels);
 
+/// <summary>After each epoch: how many ran of how many, the validation loss (null without validation rows), seconds so far.</summary>
+sealed record TrainingProgress(int Epoch, int Epochs, double? Loss, double Seconds);
+
 sealed record TrainingReport(int EpochsRun, double Seconds, IReadOnlyList<double> ValidationLoss);
 
 /// <summary>
@@ -40,7 +43,8 @@ sealed class Trainer(TrainingSettings settings)
 {
     public (LinearModel Model, TrainingReport Report) Train(
         FeaturizerSettings featurizer, IReadOnlyList<string> categories,
-        IReadOnlyList<FeaturizedExample> train, IReadOnlyList<FeaturizedExample>? validation = null, CancellationToken ct = default)
+        IReadOnlyList<FeaturizedExample> train, IReadOnlyList<FeaturizedExample>? validation = null, CancellationToken ct = default,
+        Action<TrainingProgress>? progress = null)
     {
         settings.Validate();
         featurizer.Validate();
@@ -81,16 +85,21 @@ sealed class Trainer(TrainingSettings settings)
             });
             done += train.Count;
             epochs++;
+            double? epochLoss = null;
+            var stop = false;
             if (validation is { Count: > 0 })
             {
                 var loss = Loss(model, validation);
                 losses.Add(loss);
+                epochLoss = loss;
                 if (settings.EarlyStopping)
                 {
                     if (loss < best - 1e-6) { best = loss; sinceBest = 0; }
-                    else if (++sinceBest >= settings.Patience) break;
+                    else if (++sinceBest >= settings.Patience) stop = true;
                 }
             }
+            progress?.Invoke(new TrainingProgress(epochs, settings.Epochs, epochLoss, clock.Elapsed.TotalSeconds));
+            if (stop) break;
         }
         return (model, new TrainingReport(epochs, clock.Elapsed.TotalSeconds, losses));
     }

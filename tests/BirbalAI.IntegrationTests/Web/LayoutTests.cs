@@ -51,13 +51,13 @@ public sealed class LayoutTests : IAsyncLifetime
         Assert.Equal(["Chat /chat", "Sample help /sample/help", "Documents /documents", "API reference /swagger"], AdminLinks(await member.GetDocumentAsync("/")));
 
         var annotator = await Accounts.SignedInAsync(app, Roles.Annotator);
-        Assert.Equal(["Chat /chat", "Sample help /sample/help", "Documents /documents", "Review /annotation", "Try it /admin/ml/try", "API reference /swagger"], AdminLinks(await annotator.GetDocumentAsync("/")));
+        Assert.Equal(["Chat /chat", "Sample help /sample/help", "Documents /documents", "Review /annotation", "Datasets /admin/ml/datasets", "Try it /admin/ml/try", "API reference /swagger"], AdminLinks(await annotator.GetDocumentAsync("/")));
 
         var admin = await Accounts.SignedInAsync(app, Roles.Admin);
         Assert.Equal(
         [
             "Chat /chat", "Sample help /sample/help", "Documents /documents", "Review /annotation", "Sample jobs /sample/jobs", "Users /admin/identity/users", "API keys /admin/identity/api-keys",
-            "Audit /admin/identity/audit", "Models /admin/ml/models", "Policy /admin/ml/policy", "Watched words /admin/ml/watched-words", "Try it /admin/ml/try", "Jobs /hangfire", "Dead letters /admin/platform/dead-letters",
+            "Audit /admin/identity/audit", "Models /admin/ml/models", "Datasets /admin/ml/datasets", "Training /admin/ml/training", "Policy /admin/ml/policy", "Watched words /admin/ml/watched-words", "Try it /admin/ml/try", "Jobs /hangfire", "Dead letters /admin/platform/dead-letters",
             "System /admin/platform/system",
             "API reference /swagger",
         ], AdminLinks(await admin.GetDocumentAsync("/")));

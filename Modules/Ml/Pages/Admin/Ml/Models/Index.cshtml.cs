@@ -26,7 +26,7 @@ sealed class IndexModel(ModelRegistry registry) : PageModel
         var components = Production.ComponentList;
         var rows = new List<(string, long?, string, Evaluation.EvaluationReport?)> { (Production.Kind + " (served)", null, "", Production.Evaluation) };
         foreach (var c in components)
-            rows.Add((c.Kind, c.Size, c.Kind == Training.ModelKinds.Encoder
+            rows.Add((c.Kind, c.Size, c.Kind == BirbalAI.Ml.Training.ModelKinds.Encoder
                 ? $"{c.Encoder ?? "encoder"}, {c.EncoderSettings?.MaxWindows} × {c.EncoderSettings?.WindowTokens} tokens{(c.Languages is { Count: > 0 } l ? ", reads " + string.Join(", ", l) : "")}"
                 : $"{Production.FeaturizerSettings.Buckets:N0} buckets",
                 c.Evaluation));
