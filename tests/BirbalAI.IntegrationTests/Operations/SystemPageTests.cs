@@ -51,7 +51,7 @@ public sealed class SystemPageTests : IAsyncLifetime
         Assert.InRange(lag, 299, 400);
         Assert.Equal("0", page.QuerySelector("#dead-letters")!.TextContent);
         Assert.Equal(
-            [$"{web.Prefix}.annotation", $"{web.Prefix}.chat", $"{web.Prefix}.dead-letters", $"{web.Prefix}.documents", $"{web.Prefix}.unrouted"],
+            [$"{web.Prefix}.annotation", $"{web.Prefix}.chat", $"{web.Prefix}.dead-letters", $"{web.Prefix}.documents", $"{web.Prefix}.ml", $"{web.Prefix}.unrouted"],
             page.QuerySelectorAll("#queues tbody tr").Select(r => r.GetAttribute("data-queue")!).Order(StringComparer.Ordinal));
         Assert.Equal("0", page.QuerySelector("#hangfire [data-state=servers]")!.TextContent);   // a web process runs no jobs
         var migrations = page.QuerySelector("#migrations-summary")!.TextContent;
