@@ -39,7 +39,7 @@ public sealed class MigratorTests : IAsyncLifetime
     {
         var applied = await NewMigrator().MigrateAsync(TestContext.Current.CancellationToken);
 
-        Assert.Equal(["platform/1", "platform/2", "sample/1", "sample/2"], applied.Select(m => $"{m.Module}/{m.Version}"));
+        Assert.Equal(["platform/1", "platform/2", "platform/3", "sample/1", "sample/2"], applied.Select(m => $"{m.Module}/{m.Version}"));
         await using var connection = await db.OpenConnectionAsync(TestContext.Current.CancellationToken);
         var rows = (await connection.QueryAsync<(string Module, int Version, string Name, string Checksum)>(
             "select module, version, name, checksum from platform.schema_migrations order by module, version")).ToList();
