@@ -60,9 +60,9 @@ sealed class LabellingQueue(NpgsqlDataSource db, IChatReviewSource chat, BirbalA
             await using var tx = await connection.BeginTransactionAsync(ct);
             var golden = project.GoldenRate > 0 && Random.Shared.NextDouble() < project.GoldenRate;
             var args = new { projectId, userId, Exclude = excluded, AllowSevere = allowSevere, project.Overlap, Golden = golden };
-            taskId = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(PickSql, args, tx, cancellationToken: ct));
+            taskId = await PickAsync(connection, args, tx, ct);
             if (taskId is null && golden)
-                taskId = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(PickSql, args with { Golden = false }, tx, cancellationToken: ct));
+                taskId = await PickAsync(connection, args with { Golden = false }, tx, ct);
             if (taskId is not null)
                 await connection.ExecuteAsync(new CommandDefinition(ReserveSql, new { TaskId = taskId, userId, Minutes = project.ReservationMinutes }, tx, cancellationToken: ct));
             await tx.CommitAsync(ct);
@@ -71,6 +71,15 @@ sealed class LabellingQueue(NpgsqlDataSource db, IChatReviewSource chat, BirbalA
             return new Outcome<NextTask>(new NextTask(null, progress, notice ?? "Nothing is waiting for you in this project."));
         return new Outcome<NextTask>(new NextTask(await ViewAsync(connection, taskId.Value, userId, ct), progress, notice));
     }
+
+    /// <summary>
+    /// The next task for these arguments. Skipping locked tasks keeps two annotators from waiting on each other, but a
+    /// task is also locked for a moment while the publisher counts a label on it: when every candidate was locked, the
+    /// pick waits for the locks instead of answering "nothing is waiting".
+    /// </summary>
+    static async Task<Guid?> PickAsync(NpgsqlConnection connection, object args, System.Data.Common.DbTransaction tx, CancellationToken ct) =>
+        await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(PickSql + " skip locked", args, tx, cancellationToken: ct))
+        ?? await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(PickSql, args, tx, cancellationToken: ct));
 
     /// <summary>The task, if its annotator holds it (a reservation, current or not) or it is theirs to see after submitting.</summary>
     public async Task<Outcome<TaskView>> GetAsync(ClaimsPrincipal user, Guid taskId, CancellationToken ct)
@@ -234,7 +243,7 @@ sealed class LabellingQueue(NpgsqlDataSource db, IChatReviewSource chat, BirbalA
                            and (a.state = 'submitted' or (a.state = 'reserved' and a.expires_at > now()))) < @Overlap)
         order by t.severity desc, t.created_at
         limit 1
-        for update of t skip locked
+        for update of t
         """;
 
     const string ReserveSql = """

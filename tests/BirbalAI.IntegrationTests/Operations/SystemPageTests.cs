@@ -68,7 +68,8 @@ public sealed class SystemPageTests : IAsyncLifetime
         await Eventually.TrueAsync(async () =>
         {
             after = await admin.GetDocumentAsync("/admin/platform/system");
-            return after.QuerySelector("#outbox-unpublished")!.TextContent == "0" && after.QuerySelectorAll("#instances tbody tr").Length == 2;
+            return after.QuerySelector("#outbox-unpublished")!.TextContent == "0" && after.QuerySelectorAll("#instances tbody tr").Length == 2
+                && after.QuerySelectorAll("#instances [data-fact=model]").Count(c => c.TextContent == "v1") == 2;   // the worker reports once its model is loaded
         }, "the worker published the outbox and reported itself");
         Assert.Equal(["web", "worker"], after.QuerySelectorAll("#instances tbody tr td:nth-child(2)").Select(c => c.TextContent).Order());
         Assert.Equal("0.0 s", after.QuerySelector("#outbox-lag")!.TextContent);
