@@ -131,8 +131,12 @@ public static class PlatformModule
             .UseRecommendedSerializerSettings()
             .UsePostgreSqlStorage(storage => storage.UseNpgsqlConnection(
                     sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString),
-                // Not EnableLongPolling: with it, import jobs in the full test suite were never picked up within a minute.
-                new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true })
+                new PostgreSqlStorageOptions
+                {
+                    SchemaName = "hangfire", PrepareSchemaIfNecessary = true,
+                    // Workers hear of a new job at once (LISTEN/NOTIFY) instead of polling the queue every 15 s.
+                    EnableLongPolling = true,
+                })
             .WithJobExpirationTimeout(TimeSpan.FromDays(sp.GetRequiredService<IOptions<RetentionOptions>>().Value.FinishedJobDays)));
 
         services.AddRedisDataProtection();

@@ -72,7 +72,7 @@ public sealed class ObservabilityTests : IAsyncLifetime
                 && samples.Named("birbal_hangfire_jobs", ("state", "succeeded")).Any(s => s.Value >= 1)
                 && samples.Named("birbal_messaging_queue_messages", ("queue", $"{app.Prefix}.unrouted")).Any(s => s.Value == 1)
                 && samples.Named("birbal_messaging_queue_messages", ("queue", $"{app.Prefix}.dead-letters")).Any(s => s.Value == 1);
-        }, "the sampler saw the job done and the queues filled");
+        }, "the sampler saw the job done and the queues filled", TimeSpan.FromSeconds(60));   // Hangfire polls its queue every 15 s
 
         var checks = samples.Named("http_server_request_duration_seconds_count", ("http_route", "/api/moderation/check"), ("http_response_status_code", "200"));
         Assert.True(checks.Sum(s => s.Value) >= 1, "HTTP requests by route and status: " + string.Join("; ",

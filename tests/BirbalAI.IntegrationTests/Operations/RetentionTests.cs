@@ -92,7 +92,7 @@ public sealed class RetentionTests : IAsyncLifetime
         var jobId = app.Services.GetRequiredService<IBackgroundJobClient>().Enqueue(() => SampleJob.Run());
 
         await Eventually.TrueAsync(async () => await CountAsync($"select count(*) from hangfire.job where id = {long.Parse(jobId)} and statename = 'Succeeded' and expireat is not null") == 1,
-            "the job succeeded");
+            "the job succeeded", TimeSpan.FromSeconds(60));   // Hangfire polls its queue every 15 s
         var expiresIn = await CountAsync($"select extract(epoch from expireat - now())::bigint from hangfire.job where id = {long.Parse(jobId)}");
         Assert.InRange(expiresIn, TimeSpan.FromDays(3).TotalSeconds - 120, TimeSpan.FromDays(3).TotalSeconds + 5);
     }
