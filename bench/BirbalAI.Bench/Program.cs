@@ -28,7 +28,7 @@ var work = Directory.CreateTempSubdirectory("birbal-bench-").FullName;
 var categories = Categories.Default;
 
 var rows = dataFile is null ? StarterCorpus.Examples.Select(e => e.ToLabelled()).ToList() : LabelledData.Read(dataFile, categories);
-// The starter set splits by template (its held-out part is honest); other data 80/20 by row, fixed seed.
+// The starter corpus splits by example group (related phrasings stay on one side); other data 80/20 by row, fixed seed.
 var (trainRows, testRows) = dataFile is null
     ? LabelledData.Split(rows, 0.2, seed: 7)
     : LabelledData.Split(rows.Select(r => r with { Group = null }).ToList(), 0.2, seed: 42);
@@ -98,7 +98,7 @@ var results = File.Exists(output)
     : new Dictionary<string, object>();
 foreach (var (key, value) in new Dictionary<string, object>
 {
-    ["data"] = dataFile ?? "starter set (split by template)",
+    ["data"] = dataFile ?? "starter corpus (split by example group)",
     ["train_examples"] = train.Count,
     ["test_examples"] = test.Count,
     ["settings"] = new { epochs, dim, buckets, minn, maxn, wordNgrams, lr, threads, early_stopping = false },
