@@ -18,7 +18,7 @@ static class FunctionWords
             "could", "shall", "should", "may", "might", "must", "i", "me", "my", "mine", "you", "your", "yours", "u", "ur", "he", "him",
             "his", "she", "her", "hers", "it", "its", "we", "us", "our", "they", "them", "their", "this", "that", "these", "those",
             "there", "here", "so", "too", "very", "just", "then", "than", "also", "what", "who", "when", "where", "how", "which",
-            "im", "i'm", "you're", "youre", "it's", "its", "that's", "thats", "don't", "dont", "isn't", "up", "out", "all", "some",
+            "im", "i'm", "you're", "youre", "it's", "that's", "thats", "don't", "dont", "isn't", "up", "out", "all", "some",
         ],
         ["es"] =
         [
