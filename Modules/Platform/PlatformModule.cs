@@ -35,6 +35,13 @@ public static class PlatformModule
     /// <summary>Every ActivitySource and Meter of the product starts with this name (OpenTelemetry listens to "BirbalAI.*").</summary>
     public const string TelemetryName = "BirbalAI";
 
+    static PostgreSqlStorageOptions HangfireStorageOptions => new()
+    {
+        SchemaName = "hangfire", PrepareSchemaIfNecessary = true,
+        // Workers hear of a new job at once (LISTEN/NOTIFY) instead of polling the queue every 15 s.
+        EnableLongPolling = true,
+    };
+
     /// <summary>Configuration, data stores, messaging, Hangfire storage, problem details, OpenAPI, health, telemetry.</summary>
     public static HostRole AddPlatform(this WebApplicationBuilder builder)
     {
@@ -124,20 +131,26 @@ public static class PlatformModule
         services.AddHostedService<Jobs.RecurringJobSchedule>();
         services.AddRecurringJob<Jobs.PurgeMessagingJob>(Jobs.PurgeMessagingJob.Id, j => j.RunAsync(CancellationToken.None), Jobs.RetentionSchedule.Of);
 
+        // The storage and the job activator are this app's own services: Hangfire's configuration also sets process-wide
+        // statics (JobStorage.Current, JobActivator.Current), and where several apps share a process (the tests) the last
+        // one configured would otherwise receive the others' jobs, or run them with a disposed app's services.
+        services.AddSingleton<JobStorage>(sp =>
+        {
+            var options = HangfireStorageOptions;
+            var connections = new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(
+                sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString, options);
+            return new PostgreSqlStorage(connections, options)
+            {
+                JobExpirationTimeout = TimeSpan.FromDays(sp.GetRequiredService<IOptions<RetentionOptions>>().Value.FinishedJobDays),
+            };
+        });
+        services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         services.AddHangfire((sp, hangfire) => hangfire
             .UseLogProvider(new HangfireLogs(sp.GetRequiredService<ILoggerFactory>()))
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(storage => storage.UseNpgsqlConnection(
-                    sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString),
-                new PostgreSqlStorageOptions
-                {
-                    SchemaName = "hangfire", PrepareSchemaIfNecessary = true,
-                    // Workers hear of a new job at once (LISTEN/NOTIFY) instead of polling the queue every 15 s.
-                    EnableLongPolling = true,
-                })
-            .WithJobExpirationTimeout(TimeSpan.FromDays(sp.GetRequiredService<IOptions<RetentionOptions>>().Value.FinishedJobDays)));
+            .UseStorage(sp.GetRequiredService<JobStorage>()));
 
         services.AddRedisDataProtection();
         services.AddValidatedOptions<ApiLimitsOptions>(ApiLimitsOptions.Section);

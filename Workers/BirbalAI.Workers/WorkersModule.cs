@@ -10,7 +10,11 @@ public static class WorkersModule
     public static IServiceCollection AddWorkers(this IServiceCollection services, HostRole role)
     {
         if (!role.RunsWorkers) return services;
-        services.AddHangfireServer(o => o.WorkerCount = Math.Max(2, Environment.ProcessorCount));
+        services.AddHangfireServer((sp, o) =>
+        {
+            o.WorkerCount = Math.Max(2, Environment.ProcessorCount);
+            o.Activator = sp.GetRequiredService<JobActivator>();   // this app's services, never the process-wide JobActivator.Current
+        });
         services.AddHostedService<OutboxRelay>();
         services.AddHostedService<EventConsumers>();
         return services;

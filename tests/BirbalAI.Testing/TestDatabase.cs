@@ -122,6 +122,24 @@ public sealed partial class TestDatabase : IAsyncDisposable
     [GeneratedRegex(@"\.Migrations\.\d{4}_[a-z0-9_]+\.sql$")]
     private static partial Regex MigrationResource();
 
+    /// <summary>What Hangfire holds in this database, for a failure message: its servers, the last jobs and their states, the queue.</summary>
+    public async Task<string> DescribeHangfireAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        var servers = await connection.QueryAsync<string>(
+            "select id || ' (heartbeat ' || extract(epoch from now() - lastheartbeat)::int || ' s ago)' from hangfire.server");
+        var jobs = await connection.QueryAsync<string>("""
+            select j.id || ' ' || coalesce(j.statename, '?') || ' ' || (j.invocationdata::jsonb ->> 'Type') || '.' || (j.invocationdata::jsonb ->> 'Method')
+                || ' created ' || extract(epoch from now() - j.createdat)::int || ' s ago; states: '
+                || coalesce((select string_agg(s.name || coalesce(' (' || left(s.reason, 80) || ')', '') || coalesce(' [' || left(s.data::jsonb ->> 'ExceptionDetails', 600) || ']', ''), ' > ' order by s.id) from hangfire.state s where s.jobid = j.id), '')
+            from hangfire.job j order by j.id desc limit 10
+            """);
+        var queue = await connection.QueryAsync<string>(
+            "select queue || ':' || jobid || coalesce(' fetched ' || extract(epoch from now() - fetchedat)::int || ' s ago', ' waiting') from hangfire.jobqueue order by id");
+        return $"Hangfire servers: [{string.Join("; ", servers)}]; jobs: [{string.Join("; ", jobs)}]; queue: [{string.Join("; ", queue)}]";
+    }
+
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();

@@ -205,7 +205,7 @@ public sealed class ImportTests : IAsyncLifetime
             done = await admin.GetFromJsonAsync<JsonElement>(queued.Headers.Location, Ct);
             failed = await admin.GetFromJsonAsync<JsonElement>(refused.Headers.Location, Ct);
             return done.GetProperty("status").GetString() == "done" && failed.GetProperty("status").GetString() == "failed";
-        }, "both import jobs ran", TimeSpan.FromSeconds(60));
+        }, "both import jobs ran", TimeSpan.FromSeconds(60), app.Database.DescribeHangfireAsync);
         Assert.Equal(5, done.GetProperty("imported").GetInt32());
         Assert.Equal(5, (await LabelledAsync(into)).Count);   // the bad file added nothing
         Assert.Contains("line 2: text is missing or empty", failed.GetProperty("error").GetString());

@@ -70,10 +70,16 @@ public sealed class RetentionTests : IAsyncLifetime
         await Eventually.TrueAsync(async () => await CountAsync("select count(*) from platform.outbox") == 1
             && await CountAsync("select count(*) from platform.inbox where handler like 'sample.%'") == 1
             && await CountAsync("select count(*) from identity.audit_log where kind like 'sample.%'") == 1,
-            "Hangfire ran both purge jobs", TimeSpan.FromSeconds(30));
+            "Hangfire ran both purge jobs", TimeSpan.FromSeconds(60), async () =>
+                $"outbox: {await CountAsync("select count(*) from platform.outbox")}, "
+                + $"inbox: {await CountAsync("select count(*) from platform.inbox where handler like 'sample.%'")}, "
+                + $"audit: {await CountAsync("select count(*) from identity.audit_log where kind like 'sample.%'")}; {await app.Database.DescribeHangfireAsync()}");
         Assert.Equal("recent.v1", await Scalar("select wire_name from platform.outbox"));
         Assert.Equal("sample.Recent", await Scalar("select handler from platform.inbox where handler like 'sample.%'"));
         Assert.Equal("recent", await Scalar("select subject from identity.audit_log where kind like 'sample.%'"));
+        // The dead letters are purged by the same job after the tables: peeking while it runs would race it.
+        await Eventually.TrueAsync(async () => await Task.Run(() => app.Services.GetRequiredService<JobStorage>().GetConnection().GetRecurringJobs())
+            is var jobs && jobs.Single(j => j.Id == PurgeMessagingJob.Id).LastJobState == "Succeeded", "the messaging purge job finished", TimeSpan.FromSeconds(60));
         var kept = new List<string?>();
         await Eventually.TrueAsync(async () =>
         {
@@ -92,7 +98,7 @@ public sealed class RetentionTests : IAsyncLifetime
         var jobId = app.Services.GetRequiredService<IBackgroundJobClient>().Enqueue(() => SampleJob.Run());
 
         await Eventually.TrueAsync(async () => await CountAsync($"select count(*) from hangfire.job where id = {long.Parse(jobId)} and statename = 'Succeeded' and expireat is not null") == 1,
-            "the job succeeded", TimeSpan.FromSeconds(60));   // Hangfire polls its queue every 15 s
+            "the job succeeded", TimeSpan.FromSeconds(60), app.Database.DescribeHangfireAsync);   // Hangfire polls its queue every 15 s
         var expiresIn = await CountAsync($"select extract(epoch from expireat - now())::bigint from hangfire.job where id = {long.Parse(jobId)}");
         Assert.InRange(expiresIn, TimeSpan.FromDays(3).TotalSeconds - 120, TimeSpan.FromDays(3).TotalSeconds + 5);
     }
