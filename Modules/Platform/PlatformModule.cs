@@ -196,6 +196,7 @@ public static class PlatformModule
 
         services.AddOptions<HstsOptions>().Configure<IConfiguration>((o, configuration) =>
             o.MaxAge = TimeSpan.FromDays(configuration.GetValidated<ListenOptions>(ListenOptions.Section).HstsMaxAgeDays));
+        services.AddValidatedOptions<ProxyOptions>(ProxyOptions.Section);
         services.AddSingleton<IStartupFilter, ErrorHandlingStartupFilter>();
         return role;
     }

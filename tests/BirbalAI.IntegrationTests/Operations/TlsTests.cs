@@ -6,6 +6,8 @@ using BirbalAI.Contracts.Identity;
 using BirbalAI.Platform;
 using BirbalAI.Platform.Configuration;
 using BirbalAI.Testing;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -42,24 +44,35 @@ public sealed class TlsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task With_a_certificate_the_web_port_serves_HTTPS_and_HTTP2_with_HSTS_and_a_secure_session_cookie()
+    public async Task With_a_certificate_the_web_port_serves_HTTPS_and_HTTP2_with_gRPC_HSTS_and_a_secure_session_cookie()
     {
         var pfx = Path.Combine(folder, "server.pfx");
         using var certificate = MakeCertificate(pfx, "pfx-password");
+        app.WithStarterModel();
         app.With("Listen:CertificatePath", pfx).With("Listen:CertificatePassword", "pfx-password").With("Listen:HstsMaxAgeDays", "30");
         var address = app.StartOnSocket("https");
         Assert.Equal("https", address.Scheme);
         var cookies = new CookieContainer();
-        using var client = new HttpClient(new SocketsHttpHandler
+        SocketsHttpHandler Handler(CookieContainer? jar) => new()
         {
-            CookieContainer = cookies,
+            CookieContainer = jar ?? new CookieContainer(),
             AllowAutoRedirect = false,
             SslOptions = new SslClientAuthenticationOptions
             {
                 // This certificate and no other: the test trusts what it made.
                 RemoteCertificateValidationCallback = (_, presented, _, _) => presented?.GetCertHashString() == certificate.GetCertHashString(),
             },
-        }) { BaseAddress = address };
+        };
+        using var client = new HttpClient(Handler(cookies)) { BaseAddress = address };
+
+        // gRPC on the same port as the pages: TLS negotiates HTTP/2 (there is no separate gRPC port here).
+        var (_, key, _) = await Accounts.WithApiKeyAsync(app, Roles.Member);
+        using (var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = Handler(null) }))
+        {
+            var checkedText = await new BirbalAI.Ml.Grpc.Moderation.ModerationClient(channel).CheckAsync(
+                new BirbalAI.Ml.Grpc.CheckRequest { Texts = { StarterModels.Threat } }, new Metadata { { "authorization", $"Bearer {key}" } }, cancellationToken: Ct);
+            Assert.Equal("reject", checkedText.Results[0].Action);
+        }
 
         using var http2 = new HttpRequestMessage(HttpMethod.Get, "/healthz") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
         var health = await client.SendAsync(http2, Ct);
