@@ -438,14 +438,16 @@ sealed class RescoringRuns(NpgsqlDataSource db, IBackgroundJobClient hangfire, M
         where r.id = @RunId and s.status is not null and r.status in ('queued', 'running')
         """;
 
+    // A partition of a run whose cancel was requested is cancelled rather than queued again (its claim would refuse it).
     const string RecoverSql = """
-        update ml.rescoring_partitions
-           set status = case when attempts < @MaxAttempts then 'queued' else 'failed' end,
-               error = case when attempts < @MaxAttempts then null
-                            else 'its worker (' || coalesce(worker, '?') || ') stopped: no batch for ' || @Timeout || ' s, after ' || attempts || ' run(s)' end,
-               finished_at = case when attempts >= @MaxAttempts then now() end,
+        update ml.rescoring_partitions p
+           set status = case when r.cancel_requested then 'cancelled' when p.attempts < @MaxAttempts then 'queued' else 'failed' end,
+               error = case when r.cancel_requested or p.attempts < @MaxAttempts then null
+                            else 'its worker (' || coalesce(p.worker, '?') || ') stopped: no batch for ' || @Timeout || ' s, after ' || p.attempts || ' run(s)' end,
+               finished_at = case when r.cancel_requested or p.attempts >= @MaxAttempts then now() end,
                worker = null
-         where status = 'running' and heartbeat_at < now() - make_interval(secs => @Timeout)
-        returning run_id, partition, status
+          from ml.rescoring_runs r
+         where r.id = p.run_id and p.status = 'running' and p.heartbeat_at < now() - make_interval(secs => @Timeout)
+        returning p.run_id, p.partition, p.status
         """;
 }

@@ -31,7 +31,7 @@ public sealed class RescoringTests : IAsyncLifetime
     {
         await app.InitializeAsync();
         app.WithStarterModel().With("Chat:SendLimit", "1000").With("Annotation:PublishIntervalMs", "50")
-            .With("Ml:Rescoring:BatchSize", "2").With("Ml:Rescoring:MaxVerdictsPerEvent", "2");
+            .With("Ml:Rescoring:BatchSize", "2").With("Ml:Rescoring:MaxVerdictsPerEvent", "2").With("Ml:Rescoring:ListedChanges", "3");
     }
 
     public ValueTask DisposeAsync() => app.DisposeAsync();
@@ -114,6 +114,8 @@ public sealed class RescoringTests : IAsyncLifetime
         Assert.Equal(["hate:approve>review"], page.QuerySelectorAll("#categories tbody tr").Select(r => r.GetAttribute("data-change")));
         Assert.Equal("1", Count("tr[data-change='hate:approve>review']"));
         Assert.Equal(("5", "2", "4"), (page.QuerySelector("#changed")!.TextContent, page.QuerySelector("#unchanged")!.TextContent, page.QuerySelector("#would-hold")!.TextContent));
+        Assert.Equal(3, page.QuerySelectorAll("#examples li").Length);   // of 5 changed: Ml:Rescoring:ListedChanges
+        Assert.DoesNotContain("garden", page.QuerySelector("#examples")!.TextContent);   // ids, not text
         Assert.Equal(0, await ScalarAsync<long>("select count(*) from platform.outbox where wire_name = 'ml.verdicts-revised.v1'"));   // nothing until applied
 
         var applied = await browser.SubmitAsync(page, "#apply", pageUrl: runUrl);
@@ -223,7 +225,13 @@ public sealed class RescoringTests : IAsyncLifetime
             """, new { next.Id });
         Assert.Equal([(next.Id, 0, RescoringRuns.Queued)], await runs.RecoverAsync(Ct));
         await Eventually.TrueAsync(async () => (await runs.PartitionsAsync(next.Id, Ct))[0].Status == RescoringRuns.Succeeded, "Hangfire runs the recovered partition", Patience);
-        Assert.True(await runs.CancelAsync(next.Id, Ct));   // its other partition was never handed to Hangfire
-        Assert.Equal(RescoringRuns.Cancelled, (await runs.FindAsync(next.Id, Ct))!.Status);
+        // One that has had its Ml:Rescoring:MaxAttempts (3) runs fails, and the run with it; a recent batch is a live worker (Ml:Rescoring:HeartbeatTimeoutSeconds).
+        await connection.ExecuteAsync("""
+            update ml.rescoring_partitions set status = 'running', attempts = 3, worker = 'gone:2', heartbeat_at = now() - interval '1 hour' where run_id = @Id and partition = 1;
+            update ml.rescoring_partitions set status = 'running', worker = 'alive:1', heartbeat_at = now() - interval '1 minute' where run_id = @Run and partition = 0;
+            """, new { next.Id, Run = run.Id });
+        Assert.Equal([(next.Id, 1, RescoringRuns.Failed)], await runs.RecoverAsync(Ct));
+        Assert.Equal(RescoringRuns.Failed, (await runs.FindAsync(next.Id, Ct))!.Status);
+        Assert.Contains("no batch for 300 s, after 3 run(s)", (await runs.PartitionsAsync(next.Id, Ct))[1].Error);
     }
 }
