@@ -28,6 +28,8 @@ public static class ChatModule
         services.AddSingleton<IChatReviewSource, ChatReviewSource>();
         services.AddSingleton<IChatMembership, ChatMembership>();
         services.AddEventHandler<ContentDecided, ContentDecidedHandler>("chat");
+        services.AddSingleton<IChatContentSource, ChatContentSource>();
+        services.AddEventHandler<BirbalAI.Contracts.Ml.VerdictsRevised, VerdictsRevisedHandler>("chat");
 
 
         services.AddAdminLink("Chat", "/chat", Policies.Member, order: 10);

@@ -35,6 +35,8 @@ public static class DocumentsModule
             sp => sp.GetRequiredService<IOptions<DocumentsOptions>>().Value.MaxUploadBytes + EnvelopeBytes, "Documents:MaxUploadBytes"));
         services.AddEventHandler<DocumentUploaded, DocumentUploadedHandler>(Name);
         services.AddEventHandler<ContentDecided, ContentDecidedHandler>(Name);
+        services.AddSingleton<IDocumentContentSource, DocumentContentSource>();
+        services.AddEventHandler<BirbalAI.Contracts.Ml.VerdictsRevised, VerdictsRevisedHandler>(Name);
         Cli.RotateKey.Add(services);
         services.AddAdminLink("Documents", "/documents", Policies.Member, order: 12);
         return services;

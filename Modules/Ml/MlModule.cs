@@ -46,6 +46,11 @@ public static class MlModule
         services.AddTransient<Jobs.TrainModelJob>();
         services.AddTransient<Jobs.RecoverTrainingJobsJob>();
         services.AddTransient<Jobs.AutoTrainJob>();
+        services.AddValidatedOptions<Rescoring.RescoringOptions>(Rescoring.RescoringOptions.Section);
+        services.AddSingleton<Rescoring.RescoringSources>();
+        services.AddSingleton<Rescoring.RescoringRuns>();
+        services.AddTransient<Jobs.RescoreContentJob>();
+        services.AddTransient<Jobs.RecoverRescoringJob>();
         services.AddHostedService<Jobs.MlRecurringJobs>();
         // In this order: the starter model is registered before the catalogue loads production.
         services.AddHostedService<StarterModelRegistration>();
@@ -63,6 +68,7 @@ public static class MlModule
         services.AddAdminLink("Watched words", "/admin/ml/watched-words", Policies.Admin, order: 315);
         services.AddAdminLink("Datasets", "/admin/ml/datasets", Policies.Annotator, order: 302);
         services.AddAdminLink("Training", "/admin/ml/training", Policies.Admin, order: 304);
+        services.AddAdminLink("Re-scoring", "/admin/ml/rescoring", Policies.Admin, order: 306);
         services.AddAdminLink("Try it", "/admin/ml/try", Policies.Annotator, order: 320);
         Cli.MlVerbs.Add(services);
         services.AddSingleton<IDemoContent, DemoModel>();
@@ -85,6 +91,7 @@ public static class MlModule
         Datasets.ImportExamples.Map(datasets);
         Datasets.SnapshotsApi.Map(datasets);
         Training.TrainingJobsApi.Map(ml);
+        Rescoring.RescoringApi.Map(ml);
         Grpc.ModerationService.Map(app);
         return app;
     }

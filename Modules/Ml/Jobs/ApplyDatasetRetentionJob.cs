@@ -22,6 +22,7 @@ sealed class MlRecurringJobs(IRecurringJobManager jobs, Microsoft.Extensions.Opt
     {
         jobs.AddOrUpdate<ApplyDatasetRetentionJob>("ml.dataset-retention", j => j.RunAsync(CancellationToken.None), Cron.Daily());
         jobs.AddOrUpdate<RecoverTrainingJobsJob>("ml.training-recovery", j => j.RunAsync(CancellationToken.None), Cron.Minutely());
+        jobs.AddOrUpdate<RecoverRescoringJob>("ml.rescoring-recovery", j => j.RunAsync(CancellationToken.None), Cron.Minutely());
         jobs.AddOrUpdate<AutoTrainJob>("ml.auto-train", j => j.RunAsync(CancellationToken.None), training.Value.AutoTrainCron);
         return Task.CompletedTask;
     }
