@@ -22,13 +22,39 @@ public sealed class ImportTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await app.InitializeAsync();
-        app.With("Annotation:MaxImportRows", "5").With("Annotation:ImportJobThresholdBytes", "2048").With("Annotation:MaxImportBytes", "16384");
+        // A web app runs no jobs and no consumers: a test that needs them starts a worker replica beside it (WorkerAsync).
+        Limits(app).With("role", "web");
         (admin, _, _) = await Accounts.WithApiKeyAsync(app, Roles.Admin);
         var created = await admin.PostAsJsonAsync("/api/annotation/projects", new { name = "imported", overlap = 1 }, Ct);
         project = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (worker is not null) await worker.DisposeAsync();
+        await app.DisposeAsync();
+    }
+
+    App? worker;
+
+    static BirbalAI.Testing.BirbalApp<Program> Limits(App to) =>
+        to.With("Annotation:MaxImportRows", "5").With("Annotation:ImportJobThresholdBytes", "2048").With("Annotation:MaxImportBytes", "16384");
+
+    /// <summary>Starts a worker replica of the app (Hangfire's server, the outbox relay, the consumers), with the same settings.</summary>
+    async Task WorkerAsync()
+    {
+        worker = App.ReplicaOf(app);
+        Limits(worker).With("role", "worker");
+        await worker.InitializeAsync();
+        _ = worker.Services;
+    }
+
+    /// <summary>How many of a project's imports still hold their uploaded file.</summary>
+    async Task<long> StoredFilesAsync(Guid into)
+    {
+        await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
+        return await connection.ExecuteScalarAsync<long>("select count(*) from annotation.imports where project_id = @into and file is not null", new { into });
+    }
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -186,7 +212,7 @@ public sealed class ImportTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_file_over_the_job_threshold_is_imported_by_a_job_with_its_progress_on_the_project_page_and_one_over_the_size_limit_is_refused()
+    public async Task A_file_over_the_job_threshold_is_kept_in_the_database_and_imported_by_a_job_on_another_replica_with_its_progress_on_the_project_page_and_one_over_the_size_limit_is_refused()
     {
         var into = await ProjectAsync();
         string Rows(params string[] texts) => string.Concat(texts.Select(t => JsonSerializer.Serialize(new { text = t }) + "\n"));
@@ -199,6 +225,10 @@ public sealed class ImportTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Accepted, queued.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, refused.StatusCode);
+        // The web app runs no jobs: the files wait in the database, with their imports, until a worker replica runs them.
+        Assert.Equal("queued", (await admin.GetFromJsonAsync<JsonElement>(queued.Headers.Location, Ct)).GetProperty("status").GetString());
+        Assert.Equal(2, await StoredFilesAsync(into));
+        await WorkerAsync();
         JsonElement done = default, failed = default;
         await Eventually.TrueAsync(async () =>
         {
@@ -209,6 +239,7 @@ public sealed class ImportTests : IAsyncLifetime
         Assert.Equal(5, done.GetProperty("imported").GetInt32());
         Assert.Equal(5, (await LabelledAsync(into)).Count);   // the bad file added nothing
         Assert.Contains("line 2: text is missing or empty", failed.GetProperty("error").GetString());
+        Assert.Equal(0, await StoredFilesAsync(into));   // dropped once the import is done or failed
 
         var page = await (await Accounts.SignedInAsync(app, Roles.Admin)).GetDocumentAsync($"/annotation/projects/{into}");
         Assert.Equal(["failed", "done"], page.QuerySelectorAll("#imports tbody tr").Select(r => r.GetAttribute("data-status")));
