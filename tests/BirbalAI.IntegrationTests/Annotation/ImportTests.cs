@@ -7,8 +7,10 @@ using BirbalAI.Contracts.Identity;
 using BirbalAI.Testing;
 using Dapper;
 using Snapshooter.Xunit3;
+using BirbalAI.Platform.Messaging;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using RabbitMQ.Client;
 
 namespace BirbalAI.IntegrationTests.Annotation;
 
@@ -249,5 +251,71 @@ public sealed class ImportTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
         Assert.Contains("Annotation:MaxImportBytes", await tooLarge.Content.ReadAsStringAsync(Ct));
         Assert.Equal(5, (await LabelledAsync(into)).Count);
+    }
+
+    [Fact]
+    public async Task Imported_accepted_labels_reach_Mls_dataset_once_and_unlabelled_or_disagreeing_rows_do_not()
+    {
+        await WorkerAsync();   // the outbox relay and Ml's consumer
+        var labelled = string.Join("\n",
+            """{"text": "imported hate", "language": "en", "categories": ["hate"]}""",
+            """{"text": "imported none applies", "categories": []}""",
+            """{"text": "imported task"}""",
+            """{"text": "imported bad", "categories": ["no such category"]}""");
+        var imported = await ImportAsync("jsonl", labelled, skip: true);
+        Assert.Equal(HttpStatusCode.OK, imported.StatusCode);
+        // Label Studio: two annotators who agree are an accepted label; two who disagree wait for a reviewer.
+        var labelStudio = JsonSerializer.Serialize(new object[]
+        {
+            LabelStudioTask("studio agreed", ("ann", ["violence"]), ("bob", ["violence"])),
+            LabelStudioTask("studio disagreed", ("ann", ["hate"]), ("bob", [])),
+        });
+        Assert.Equal(HttpStatusCode.OK, (await ImportAsync("labelstudio", labelStudio)).StatusCode);
+
+        async Task<long> HandledAsync() => await ScalarAsync<long>("select count(*) from platform.inbox where handler like 'ml.%LabelAccepted%'");
+        await Eventually.TrueAsync(async () => await HandledAsync() == 3, "Ml handled the three accepted labels");
+        Assert.Equal(["imported hate: hate (en, label)", "imported none applies:  (und, label)", "studio agreed: violence (und, label)"], await ExamplesAsync());
+
+        // The broker delivers every event again, and the same file is imported again into another project: still one example a text.
+        var rabbit = worker!.Services.GetRequiredService<RabbitConnection>();
+        await using (var channel = await rabbit.CreateConfirmingChannelAsync(Ct))
+        {
+            await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
+            foreach (var (id, payload) in await connection.QueryAsync<(Guid, string)>(
+                         "select id, payload::text from platform.outbox where wire_name = 'annotation.label-accepted.v1'"))
+                await channel.BasicPublishAsync(rabbit.Options.Exchange, "annotation.label-accepted.v1", mandatory: false,
+                    new BasicProperties { MessageId = id.ToString(), Type = "annotation.label-accepted.v1", ContentType = "application/json" },
+                    Encoding.UTF8.GetBytes(payload), Ct);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await ImportAsync("jsonl", labelled, skip: true, into: await ProjectAsync())).StatusCode);
+        await Eventually.TrueAsync(async () => await HandledAsync() == 5, "Ml handled the second import's two labels");
+        Assert.Equal(["imported hate: hate (en, label)", "imported none applies:  (und, label)", "studio agreed: violence (und, label)"], await ExamplesAsync());
+        Assert.Equal(3, await ScalarAsync<long>("select count(*) from ml.examples"));
+    }
+
+    static object LabelStudioTask(string text, params (string By, string[] Choices)[] annotations) => new
+    {
+        data = new { text },
+        annotations = annotations.Select(a => new
+        {
+            completed_by = a.By,
+            result = new[] { new { type = "choices", from_name = "categories", to_name = "text", value = new { choices = a.Choices } } },
+        }),
+    };
+
+    async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
+        return await connection.ExecuteScalarAsync<T>(sql) ?? throw new InvalidOperationException(sql);
+    }
+
+    /// <summary>Ml's examples of imported items: "text: categories (language, origin)".</summary>
+    async Task<List<string>> ExamplesAsync()
+    {
+        await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
+        return [.. await connection.QueryAsync<string>("""
+            select text || ': ' || array_to_string(categories, ',') || ' (' || language || ', ' || origin || ')'
+            from ml.examples where source = 'import' order by text
+            """)];
     }
 }
