@@ -4,7 +4,9 @@ using System.Text;
 using System.Text.Json;
 using BirbalAI.Annotation.Projects;
 using BirbalAI.Annotation.Queue;
+using BirbalAI.Contracts.Annotation;
 using BirbalAI.Contracts.Identity;
+using BirbalAI.Platform.Messaging;
 using Dapper;
 using Hangfire;
 using Microsoft.AspNetCore.Builder;
@@ -20,7 +22,9 @@ namespace BirbalAI.Annotation.Import;
 /// Items to label, imported into a labelling project (Admins) as JSONL, CSV or Label Studio JSON (<see cref="ImportFormats"/>),
 /// read as a stream. Every bad row is reported with its line; with one, nothing is committed unless skipBadRows is set (then
 /// the good rows are, and the bad listed). Items may come with labels: one label, or labels that all agree, make the task
-/// done with them as its accepted label; labels that disagree send it to review. The rows are capped by
+/// done with them as its accepted label, which goes to Ml as <see cref="LabelAccepted"/> in the import's transaction, like a
+/// reviewer's; labels that disagree send it to review (Ml hears of it when a reviewer accepts). Items without labels are
+/// tasks, and predictions only scores: neither is a label. The rows are capped by
 /// Annotation:MaxImportRows, the body by Annotation:MaxImportBytes (and Api:MaxRequestBodyBytes).
 /// </summary>
 static class ImportTasks
@@ -72,7 +76,7 @@ static class ImportTasks
                 file.Position = 0;
                 body = file;
             }
-            var outcome = await RunAsync(connection, project, format, body, skipBadRows == true, o, null, null, ct);
+            var outcome = await RunAsync(connection, project, format, body, skipBadRows == true, user.UserId(), o, null, null, ct);
             return outcome.Report is { } report ? TypedResults.Ok(report) : Refusal(outcome);
         }
         catch (BadHttpRequestException e)
@@ -114,10 +118,11 @@ static class ImportTasks
 
     /// <summary>
     /// Reads, checks and (when it may) commits one import file into <paramref name="project"/>, in one transaction with
-    /// <paramref name="beforeCommit"/> in it. <paramref name="progress"/> hears how many rows were read, every 1,000 rows, then how many were written.
+    /// <paramref name="beforeCommit"/> in it, and the accepted labels it brings for Ml, accepted by <paramref name="importedBy"/>.
+    /// <paramref name="progress"/> hears how many rows were read, every 1,000 rows, then how many were written.
     /// </summary>
-    public static async Task<Outcome> RunAsync(NpgsqlConnection connection, ProjectRow project, string format, Stream body, bool skipBadRows, AnnotationOptions o,
-        Func<string, int, Task>? progress, Func<NpgsqlTransaction, Report, Task>? beforeCommit, CancellationToken ct)
+    public static async Task<Outcome> RunAsync(NpgsqlConnection connection, ProjectRow project, string format, Stream body, bool skipBadRows, Guid importedBy,
+        AnnotationOptions o, Func<string, int, Task>? progress, Func<NpgsqlTransaction, Report, Task>? beforeCommit, CancellationToken ct)
     {
         var rows = new List<ImportRow>();
         var errors = new List<RowError>();
@@ -134,15 +139,20 @@ static class ImportTasks
                 + string.Join("; ", errors.Take(100).Select(e => $"line {e.Line}: {e.Error}")), errors);
 
         await using var tx = await connection.BeginTransactionAsync(ct);
+        var acceptedAt = DateTimeOffset.UtcNow;
         for (var start = 0; start < rows.Count; start += 1000)
         {
             var chunk = rows.Skip(start).Take(1000).Select(r => (Id: Guid.CreateVersion7(), Row: r)).ToList();
             await connection.ExecuteAsync(new CommandDefinition(InsertSql, new
             {
-                project.Id,
+                project.Id, Source = ContentSources.Import,
                 Tasks = JsonSerializer.Serialize(chunk.Select(c => Task(c.Id, c.Row))),
                 Labels = JsonSerializer.Serialize(chunk.SelectMany(c => Labels(project.Id, c.Id, c.Row.Labels))),
             }, tx, cancellationToken: ct));
+            foreach (var (id, row) in chunk)
+                if (Accepted(row) is { } categories)
+                    await Outbox.AddAsync(connection, tx, new LabelAccepted(row.Text!, Language(row), categories, ContentSources.Import, ContentIdOf(row.Text!),
+                        project.Id, id, importedBy, acceptedAt), ct);
             if (progress is not null) await progress("writing", start + chunk.Count);
         }
         var report = new Report(rows.Count, errors);
@@ -167,15 +177,29 @@ static class ImportTasks
         return null;
     }
 
+    /// <summary>One label, or labels that all agree ([] = none applies), are the row's accepted label; null when it has none, or they disagree.</summary>
+    static string[]? Accepted(ImportRow row)
+    {
+        var sets = row.Labels.Select(l => l.Categories.Distinct().Order().ToArray()).ToList();
+        return sets.Count > 0 && sets.All(s => s.SequenceEqual(sets[0])) ? sets[0] : null;
+    }
+
+    static string Language(ImportRow row) => string.IsNullOrWhiteSpace(row.Language) ? "und" : row.Language.Trim();
+
+    /// <summary>
+    /// The content id an imported text has in Ml's datasets: a hash of the text, so the same text imported twice (into one
+    /// project or several, or exported and imported again) is one example there, the later label replacing the earlier.
+    /// </summary>
+    public static Guid ContentIdOf(string text) => new(SHA256.HashData(Encoding.UTF8.GetBytes(text)).AsSpan(0, 16));
+
     static object Task(Guid id, ImportRow row)
     {
-        // One label, or labels that all agree, are the accepted label; disagreeing ones wait for a reviewer.
-        var sets = row.Labels.Select(l => l.Categories.Distinct().Order().ToArray()).ToList();
-        var agreed = sets.Count > 0 && sets.All(s => s.SequenceEqual(sets[0]));
+        // Disagreeing labels wait for a reviewer.
+        var final = Accepted(row);
         return new
         {
-            id, text = row.Text, language = string.IsNullOrWhiteSpace(row.Language) ? "und" : row.Language.Trim(), scores = row.Scores,
-            status = sets.Count == 0 ? "open" : agreed ? "done" : "review", labelled = sets.Count, final_categories = agreed ? sets[0] : null,
+            id, text = row.Text, language = Language(row), scores = row.Scores,
+            status = row.Labels.Count == 0 ? "open" : final is not null ? "done" : "review", labelled = row.Labels.Count, final_categories = final,
         };
     }
 
@@ -199,7 +223,7 @@ static class ImportTasks
 
     const string InsertSql = """
         insert into annotation.tasks (id, project_id, source, kind, text, language, scores, status, labelled, final_categories, decided_at, created_at)
-        select r.id, @Id, 'import', 'item', r.text, r.language, r.scores, r.status, r.labelled, r.final_categories, case when r.status = 'done' then now() end,
+        select r.id, @Id, @Source, 'item', r.text, r.language, r.scores, r.status, r.labelled, r.final_categories, case when r.status = 'done' then now() end,
             clock_timestamp()   -- the file's order is the queue's at equal severity, and the export's
         from jsonb_to_recordset(@Tasks::jsonb) as r (id uuid, text text, language text, scores jsonb, status text, labelled int, final_categories text[]);
         insert into annotation.annotations (id, task_id, user_id, user_name, categories, severities, publish_at, published_at)

@@ -31,7 +31,7 @@ sealed class ImportTasksJob(NpgsqlDataSource db, IOptions<AnnotationOptions> opt
             await progress.ExecuteAsync(new CommandDefinition(phase == "reading" ? ReadingSql : WritingSql, new { importId, phase, rows }, cancellationToken: ct));
         }
 
-        var outcome = await ImportTasks.RunAsync(connection, project, import.Format, new MemoryStream(import.File), import.SkipBadRows, options.Value, Progress,
+        var outcome = await ImportTasks.RunAsync(connection, project, import.Format, new MemoryStream(import.File), import.SkipBadRows, import.CreatedBy, options.Value, Progress,
             (tx, report) => connection.ExecuteAsync(new CommandDefinition(DoneSql, new
             {
                 importId, report.Imported, Read = report.Imported + report.Skipped.Count, Errors = JsonSerializer.Serialize(report.Skipped, Json),
@@ -49,6 +49,7 @@ sealed class ImportTasksJob(NpgsqlDataSource db, IOptions<AnnotationOptions> opt
         public Guid ProjectId { get; init; }
         public string Format { get; init; } = "";
         public bool SkipBadRows { get; init; }
+        public Guid CreatedBy { get; init; }
         public byte[]? File { get; init; }
     }
 
@@ -56,7 +57,7 @@ sealed class ImportTasksJob(NpgsqlDataSource db, IOptions<AnnotationOptions> opt
     const string ClaimSql = """
         update annotation.imports set status = 'running', phase = 'reading', rows_read = 0, rows_written = 0
         where id = @ImportId and status in ('queued', 'running') and file is not null
-        returning project_id, format, skip_bad_rows, file
+        returning project_id, format, skip_bad_rows, created_by, file
         """;
 
     const string ReadingSql = "update annotation.imports set phase = @Phase, rows_read = @Rows where id = @ImportId";

@@ -64,7 +64,8 @@ sealed class Reviews(NpgsqlDataSource db)
         var corrected = !final.SequenceEqual(majority);
         await connection.ExecuteAsync(new CommandDefinition(AcceptSql, new { taskId, ReviewerId = user.UserId(), Categories = final.ToArray(), corrected }, tx, cancellationToken: ct));
         if (!secondLook || corrected)
-            await Outbox.AddAsync(connection, tx, new LabelAccepted(task.Text, task.Language, final, task.Source, task.ContentId, project.Id, taskId,
+            await Outbox.AddAsync(connection, tx, new LabelAccepted(task.Text, task.Language, final, task.Source,
+                task.ContentId ?? (task.Source == ContentSources.Import ? Import.ImportTasks.ContentIdOf(task.Text) : null), project.Id, taskId,
                 user.UserId(), DateTimeOffset.UtcNow), ct);
         await tx.CommitAsync(ct);
         return new Outcome<bool>(corrected);

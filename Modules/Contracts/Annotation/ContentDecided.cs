@@ -8,6 +8,12 @@ public static class ContentSources
 
     /// <summary>A chunk of an uploaded document (content id = the chunk id).</summary>
     public const string DocumentChunk = "documents.chunk";
+
+    /// <summary>
+    /// An item imported into a labelling project: nobody owns it, and no decision goes back; in <see cref="LabelAccepted"/>
+    /// its content id is a hash of its text (the same text imported again is the same content).
+    /// </summary>
+    public const string Import = "import";
 }
 
 /// <summary>

@@ -7,8 +7,10 @@ using BirbalAI.Contracts.Identity;
 using BirbalAI.Testing;
 using Dapper;
 using Snapshooter.Xunit3;
+using BirbalAI.Platform.Messaging;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using RabbitMQ.Client;
 
 namespace BirbalAI.IntegrationTests.Annotation;
 
@@ -22,13 +24,39 @@ public sealed class ImportTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await app.InitializeAsync();
-        app.With("Annotation:MaxImportRows", "5").With("Annotation:ImportJobThresholdBytes", "2048").With("Annotation:MaxImportBytes", "16384");
+        // A web app runs no jobs and no consumers: a test that needs them starts a worker replica beside it (WorkerAsync).
+        Limits(app).With("role", "web");
         (admin, _, _) = await Accounts.WithApiKeyAsync(app, Roles.Admin);
         var created = await admin.PostAsJsonAsync("/api/annotation/projects", new { name = "imported", overlap = 1 }, Ct);
         project = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (worker is not null) await worker.DisposeAsync();
+        await app.DisposeAsync();
+    }
+
+    App? worker;
+
+    static BirbalAI.Testing.BirbalApp<Program> Limits(App to) =>
+        to.With("Annotation:MaxImportRows", "5").With("Annotation:ImportJobThresholdBytes", "2048").With("Annotation:MaxImportBytes", "16384");
+
+    /// <summary>Starts a worker replica of the app (Hangfire's server, the outbox relay, the consumers), with the same settings.</summary>
+    async Task WorkerAsync()
+    {
+        worker = App.ReplicaOf(app);
+        Limits(worker).With("role", "worker");
+        await worker.InitializeAsync();
+        _ = worker.Services;
+    }
+
+    /// <summary>How many of a project's imports still hold their uploaded file.</summary>
+    async Task<long> StoredFilesAsync(Guid into)
+    {
+        await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
+        return await connection.ExecuteScalarAsync<long>("select count(*) from annotation.imports where project_id = @into and file is not null", new { into });
+    }
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -186,7 +214,7 @@ public sealed class ImportTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_file_over_the_job_threshold_is_imported_by_a_job_with_its_progress_on_the_project_page_and_one_over_the_size_limit_is_refused()
+    public async Task A_file_over_the_job_threshold_is_kept_in_the_database_and_imported_by_a_job_on_another_replica_with_its_progress_on_the_project_page_and_one_over_the_size_limit_is_refused()
     {
         var into = await ProjectAsync();
         string Rows(params string[] texts) => string.Concat(texts.Select(t => JsonSerializer.Serialize(new { text = t }) + "\n"));
@@ -199,6 +227,10 @@ public sealed class ImportTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Accepted, queued.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, refused.StatusCode);
+        // The web app runs no jobs: the files wait in the database, with their imports, until a worker replica runs them.
+        Assert.Equal("queued", (await admin.GetFromJsonAsync<JsonElement>(queued.Headers.Location, Ct)).GetProperty("status").GetString());
+        Assert.Equal(2, await StoredFilesAsync(into));
+        await WorkerAsync();
         JsonElement done = default, failed = default;
         await Eventually.TrueAsync(async () =>
         {
@@ -209,6 +241,7 @@ public sealed class ImportTests : IAsyncLifetime
         Assert.Equal(5, done.GetProperty("imported").GetInt32());
         Assert.Equal(5, (await LabelledAsync(into)).Count);   // the bad file added nothing
         Assert.Contains("line 2: text is missing or empty", failed.GetProperty("error").GetString());
+        Assert.Equal(0, await StoredFilesAsync(into));   // dropped once the import is done or failed
 
         var page = await (await Accounts.SignedInAsync(app, Roles.Admin)).GetDocumentAsync($"/annotation/projects/{into}");
         Assert.Equal(["failed", "done"], page.QuerySelectorAll("#imports tbody tr").Select(r => r.GetAttribute("data-status")));
@@ -218,5 +251,71 @@ public sealed class ImportTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
         Assert.Contains("Annotation:MaxImportBytes", await tooLarge.Content.ReadAsStringAsync(Ct));
         Assert.Equal(5, (await LabelledAsync(into)).Count);
+    }
+
+    [Fact]
+    public async Task Imported_accepted_labels_reach_Mls_dataset_once_and_unlabelled_or_disagreeing_rows_do_not()
+    {
+        await WorkerAsync();   // the outbox relay and Ml's consumer
+        var labelled = string.Join("\n",
+            """{"text": "imported hate", "language": "en", "categories": ["hate"]}""",
+            """{"text": "imported none applies", "categories": []}""",
+            """{"text": "imported task"}""",
+            """{"text": "imported bad", "categories": ["no such category"]}""");
+        var imported = await ImportAsync("jsonl", labelled, skip: true);
+        Assert.Equal(HttpStatusCode.OK, imported.StatusCode);
+        // Label Studio: two annotators who agree are an accepted label; two who disagree wait for a reviewer.
+        var labelStudio = JsonSerializer.Serialize(new object[]
+        {
+            LabelStudioTask("studio agreed", ("ann", ["violence"]), ("bob", ["violence"])),
+            LabelStudioTask("studio disagreed", ("ann", ["hate"]), ("bob", [])),
+        });
+        Assert.Equal(HttpStatusCode.OK, (await ImportAsync("labelstudio", labelStudio)).StatusCode);
+
+        async Task<long> HandledAsync() => await ScalarAsync<long>("select count(*) from platform.inbox where handler like 'ml.%LabelAccepted%'");
+        await Eventually.TrueAsync(async () => await HandledAsync() == 3, "Ml handled the three accepted labels");
+        Assert.Equal(["imported hate: hate (en, label)", "imported none applies:  (und, label)", "studio agreed: violence (und, label)"], await ExamplesAsync());
+
+        // The broker delivers every event again, and the same file is imported again into another project: still one example a text.
+        var rabbit = worker!.Services.GetRequiredService<RabbitConnection>();
+        await using (var channel = await rabbit.CreateConfirmingChannelAsync(Ct))
+        {
+            await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
+            foreach (var (id, payload) in await connection.QueryAsync<(Guid, string)>(
+                         "select id, payload::text from platform.outbox where wire_name = 'annotation.label-accepted.v1'"))
+                await channel.BasicPublishAsync(rabbit.Options.Exchange, "annotation.label-accepted.v1", mandatory: false,
+                    new BasicProperties { MessageId = id.ToString(), Type = "annotation.label-accepted.v1", ContentType = "application/json" },
+                    Encoding.UTF8.GetBytes(payload), Ct);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await ImportAsync("jsonl", labelled, skip: true, into: await ProjectAsync())).StatusCode);
+        await Eventually.TrueAsync(async () => await HandledAsync() == 5, "Ml handled the second import's two labels");
+        Assert.Equal(["imported hate: hate (en, label)", "imported none applies:  (und, label)", "studio agreed: violence (und, label)"], await ExamplesAsync());
+        Assert.Equal(3, await ScalarAsync<long>("select count(*) from ml.examples"));
+    }
+
+    static object LabelStudioTask(string text, params (string By, string[] Choices)[] annotations) => new
+    {
+        data = new { text },
+        annotations = annotations.Select(a => new
+        {
+            completed_by = a.By,
+            result = new[] { new { type = "choices", from_name = "categories", to_name = "text", value = new { choices = a.Choices } } },
+        }),
+    };
+
+    async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
+        return await connection.ExecuteScalarAsync<T>(sql) ?? throw new InvalidOperationException(sql);
+    }
+
+    /// <summary>Ml's examples of imported items: "text: categories (language, origin)".</summary>
+    async Task<List<string>> ExamplesAsync()
+    {
+        await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
+        return [.. await connection.QueryAsync<string>("""
+            select text || ': ' || array_to_string(categories, ',') || ' (' || language || ', ' || origin || ')'
+            from ml.examples where source = 'import' order by text
+            """)];
     }
 }
