@@ -142,16 +142,17 @@ public sealed class DocumentsTests(DocumentsTests.Fixture fixture) : IClassFixtu
 
         // The same decision delivered again, and a contrary one on a chunk no longer waiting: nothing changes.
         var decision = await ScalarAsync<Guid>("select id from platform.outbox where wire_name = 'annotation.content-decided.v1' and payload->>'contentId' = @Id", new { Id = held.ToString() });
-        await PublishDecisionAsync(decision, held, ContentDecided.Release, reviewer.Id);
+        await PublishDecisionAsync(app, decision, held, ContentDecided.Release, reviewer.Id);
         var contrary = Guid.NewGuid();
-        await PublishDecisionAsync(contrary, held, ContentDecided.Remove, reviewer.Id);
+        await PublishDecisionAsync(app, contrary, held, ContentDecided.Remove, reviewer.Id);
         await Eventually.TrueAsync(async () => await ScalarAsync<bool>("select exists (select 1 from platform.inbox where message_id = @contrary and handler = 'documents.ContentDecidedHandler')", new { contrary }),
             "Documents handled the late decision");
         Assert.Equal("approved", await ScalarAsync<string>("select status from documents.chunks where id = @held", new { held }));
         Assert.Equal(1, await ScalarAsync<long>("select count(*) from identity.audit_log where kind like 'documents.chunk-%' and subject = @Subject", new { Subject = $"chunk {held}" }));
     }
 
-    async Task PublishDecisionAsync(Guid messageId, Guid chunk, string decision, Guid by)
+    /// <summary>Annotation's decision on a chunk, published straight to the broker as the review workspace's relay would.</summary>
+    internal static async Task PublishDecisionAsync(App app, Guid messageId, Guid chunk, string decision, Guid by)
     {
         var rabbit = app.Services.GetRequiredService<RabbitConnection>();
         await using var channel = await rabbit.CreateConfirmingChannelAsync(Ct);
