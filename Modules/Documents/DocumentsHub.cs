@@ -8,8 +8,8 @@ using Npgsql;
 
 namespace BirbalAI.Documents;
 
-/// <summary>A document's status changed (pushed as "status" to its owner).</summary>
-sealed record StatusChanged(Guid DocumentId, string Status, string? FailureReason);
+/// <summary>A document's status changed (pushed as "status" to its owner); the language is known once it is processed.</summary>
+sealed record StatusChanged(Guid DocumentId, string Status, string? FailureReason, string? Language);
 
 /// <summary>
 /// Live document status at /hubs/documents (cookie, JWT or API key; Platform's per-call user check, as every hub). Status
@@ -33,7 +33,7 @@ sealed class DocumentsHub(NpgsqlDataSource db, IOptions<DocumentsOptions> option
     }
 
     const string StatusesSql = """
-        select id as document_id, status, failure_reason from documents.documents where id = any(@Ids) and owner_id = @Owner
+        select id as document_id, status, failure_reason, language from documents.documents where id = any(@Ids) and owner_id = @Owner
         """;
 }
 

@@ -97,6 +97,7 @@ public sealed class DocumentsFlowTests : IAsyncLifetime
         // The page follows the status on its own: processing, then partially held, with the held part marked.
         await Expect(owen.Locator("#status")).ToHaveTextAsync("partially-held", new() { Timeout = 60_000 });
         await Expect(row.Locator(".status")).ToHaveTextAsync("partially-held");
+        await Expect(row.Locator(".language")).ToHaveTextAsync("en");
         await Expect(owen.Locator("#processing")).ToHaveCountAsync(0);
         var held = owen.Locator("section.chunk.held");
         await Expect(held).ToHaveCountAsync(1);

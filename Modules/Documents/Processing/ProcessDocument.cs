@@ -42,7 +42,7 @@ sealed class DocumentUploadedHandler(IDocumentStore store, ContentEncryption enc
         {
             var reason = $"A part of it cannot be checked: it {e.Detail}.";
             await connection.ExecuteAsync(new CommandDefinition(FailSql, new { evt.DocumentId, Reason = reason }, tx, cancellationToken: ct));
-            live.AfterCommit(context, evt.OwnerId, new StatusChanged(evt.DocumentId, "failed", reason));
+            live.AfterCommit(context, evt.OwnerId, new StatusChanged(evt.DocumentId, "failed", reason, null));
             return;
         }
 
@@ -65,7 +65,7 @@ sealed class DocumentUploadedHandler(IDocumentStore store, ContentEncryption enc
         var language = verdicts.GroupBy(v => v.Language).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).Select(g => g.Key).FirstOrDefault();
         await connection.ExecuteAsync(new CommandDefinition(LanguageSql, new { evt.DocumentId, language }, tx, cancellationToken: ct));
         if (await DocumentStatus.UpdateAsync(connection, tx, evt.DocumentId, ct) is { } status)
-            live.AfterCommit(context, evt.OwnerId, new StatusChanged(evt.DocumentId, status, null));
+            live.AfterCommit(context, evt.OwnerId, new StatusChanged(evt.DocumentId, status, null, language));
     }
 
     const string LockSql = "select exists (select 1 from documents.documents where id = @DocumentId and status = 'processing' for update)";

@@ -79,7 +79,7 @@ sealed class ContentDecidedHandler(IAuditLog audit, LiveStatus live) : IIntegrat
         if (decided is not { } d) return;   // decided before, or no such chunk
         var (document, owner) = d;
         if (await DocumentStatus.UpdateAsync(context.Connection, context.Transaction, document, ct) is { } changed)
-            live.AfterCommit(context, owner, new StatusChanged(document, changed, null));
+            live.AfterCommit(context, owner, new StatusChanged(document, changed, null, null));
         await audit.RecordAsync(new AuditEntry(status == "approved" ? "documents.chunk-released" : "documents.chunk-removed", evt.DecidedBy, $"chunk {evt.ContentId}",
             new Dictionary<string, string?> { ["document"] = document.ToString(), ["via"] = "review workspace", ["by"] = evt.DecidedByName, ["categories"] = string.Join(", ", evt.Categories) }),
             context.Transaction, ct);

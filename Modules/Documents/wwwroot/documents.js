@@ -66,6 +66,7 @@
             refreshView();
         } else {
             row.querySelector(".status").textContent = change.status;
+            if (change.language) row.querySelector(".language").textContent = change.language;
         }
     }
 

@@ -33,7 +33,7 @@ public sealed class DocumentsTests(DocumentsTests.Fixture fixture) : IClassFixtu
         public async ValueTask InitializeAsync()
         {
             await App.InitializeAsync();
-            App.WithStarterModel().With("Documents:MaxUploadBytes", "300000").With("Documents:MaxDocumentsPerUser", "3")
+            App.WithStarterModel().With("Documents:MaxUploadBytes", "300000").With("Documents:MaxDocumentsPerUser", "3").With("Documents:StatusPollSeconds", "7")
                 .With("Annotation:UndoSeconds", "0").With("Annotation:PublishIntervalMs", "50");
             await StarterModels.HoldNeverRejectAsync(App);
         }
@@ -288,6 +288,9 @@ public sealed class DocumentsTests(DocumentsTests.Fixture fixture) : IClassFixtu
         Assert.NotNull(held);
         Assert.Contains(StarterModels.Threat, held.TextContent);
         Assert.Contains("harassment", held.QuerySelector(".verdict")?.TextContent);
+        // Followed live (the hub's client library), polling at Documents:StatusPollSeconds only if it cannot connect.
+        Assert.Equal("7", mine.QuerySelector("#document")?.GetAttribute("data-poll"));
+        Assert.NotNull(mine.QuerySelector("script[src='/lib/signalr/signalr.min.js']"));
 
         var theirs = await otherPages.GetDocumentAsync($"/documents/{id}");
         Assert.DoesNotContain("kill", theirs.QuerySelector("#chunks")!.TextContent);
@@ -295,6 +298,8 @@ public sealed class DocumentsTests(DocumentsTests.Fixture fixture) : IClassFixtu
 
         var library = await otherPages.GetDocumentAsync("/documents?status=partially-held");
         Assert.Contains(library.QuerySelectorAll("#documents tr[data-document]"), r => r.GetAttribute("data-document") == id.ToString());
+        Assert.Equal("7", library.QuerySelector("#documents")?.GetAttribute("data-poll"));
+        Assert.NotNull(library.QuerySelector("script[src='/lib/signalr/signalr.min.js']"));
         var found = await otherPages.GetDocumentAsync("/documents?q=market");
         Assert.Contains(found.QuerySelectorAll("#hits li"), li => li.GetAttribute("data-document") == id.ToString() && li.InnerHtml.Contains("<mark>market</mark>"));
         Assert.Empty((await otherPages.GetDocumentAsync("/documents?q=kill")).QuerySelectorAll("#hits li"));

@@ -103,6 +103,7 @@ public sealed class LiveStatusTests(LiveStatusTests.Deployment deployment) : ICl
 
         var document = await UploadAsync(ownerApi, $"{StarterModels.Clean}\n\n{StarterModels.Threat}\n\nthe garden looks lovely this week");
         await Eventually.TrueAsync(() => Task.FromResult(owner.Got(document, "partially-held")), "the owner is told the upload is partially held");
+        Assert.False(string.IsNullOrEmpty(owner.Changes.First().GetProperty("language").GetString()));   // the library shows it too
 
         var held = (await ownerApi.GetFromJsonAsync<JsonElement>($"/api/documents/{document}", Ct)).GetProperty("chunks").EnumerateArray()
             .Single(c => c.GetProperty("status").GetString() == "held").GetProperty("id").GetGuid();
