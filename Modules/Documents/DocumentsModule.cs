@@ -30,6 +30,7 @@ public static class DocumentsModule
         services.AddValidation();
         services.AddSingleton<Extraction>();
         services.AddSingleton<DocumentAccess>();
+        services.AddSingleton<LiveStatus>();
         services.AddSingleton<IDocumentReviewSource, DocumentReviewSource>();
         services.AddSingleton(new RequestBodyLimit("POST", "/api/documents",
             sp => sp.GetRequiredService<IOptions<DocumentsOptions>>().Value.MaxUploadBytes + EnvelopeBytes, "Documents:MaxUploadBytes"));
@@ -47,6 +48,7 @@ public static class DocumentsModule
         var documents = app.MapGroup("/api/documents").WithTags("Documents").RequireAuthorization(Policies.Member);
         UploadDocument.Map(documents);
         DocumentsApi.Map(documents);
+        app.MapModuleHub<DocumentsHub>("/hubs/documents");
         return app;
     }
 }

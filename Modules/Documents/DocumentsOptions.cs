@@ -41,6 +41,12 @@ sealed class DocumentsOptions : IValidatableObject
     /// <summary>Documents per page of the library and search results per page.</summary>
     [Range(1, 500)] public int PageSize { get; set; } = 50;
 
+    /// <summary>
+    /// Seconds between status checks of the library and document pages when they cannot open the live connection
+    /// (/hubs/documents); while connected they never poll.
+    /// </summary>
+    [Range(1, 3600)] public int StatusPollSeconds { get; set; } = 15;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (AllowedTypes.Length == 0) yield return new ValidationResult("must name at least one type", [nameof(AllowedTypes)]);

@@ -9,6 +9,9 @@ public sealed class BrowserApp : IAsyncLifetime
     public Browser Browser { get; } = new();
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>The starter model the app runs with (a replica needs the same setting).</summary>
+    public string StarterModelDirectory { get; private set; } = null!;
+
     /// <summary>Screenshots land here for a person to look at (git-ignored).</summary>
     public static string ScreenshotDirectory
     {
@@ -27,10 +30,16 @@ public sealed class BrowserApp : IAsyncLifetime
         await App.InitializeAsync();
         // The product as `make run` starts it: with the starter model (cached by `make test`).
         var models = Path.Combine(Path.GetDirectoryName(ScreenshotDirectory)!, "..", "models");
-        App.With("Ml:StarterModelDirectory", BirbalAI.Ml.Starter.StarterModel.Ensure(models, new BirbalAI.Ml.Text.LanguageDetection()));
+        StarterModelDirectory = BirbalAI.Ml.Starter.StarterModel.Ensure(models, new BirbalAI.Ml.Text.LanguageDetection());
+        App.With("Ml:StarterModelDirectory", StarterModelDirectory);
         Address = App.StartOnSocket();
         await Browser.InitializeAsync();
     }
+
+    /// <summary>Another instance of <see cref="App"/>'s deployment (same database, broker and Redis prefixes), in memory, not started yet.</summary>
+    public BirbalApp<Program> Replica() => new ReplicaApp(App).With("Ml:StarterModelDirectory", StarterModelDirectory);
+
+    sealed class ReplicaApp(BirbalApp<Program> primary) : BirbalApp<Program>(primary);
 
     public async ValueTask DisposeAsync()
     {

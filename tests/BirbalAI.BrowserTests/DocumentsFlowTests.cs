@@ -12,19 +12,26 @@ namespace BirbalAI.BrowserTests;
 
 /// <summary>
 /// Documents in a browser: a member uploads a file with one toxic paragraph and watches it go from processing to partially
-/// held, with the held part marked; an annotator releases it in the review workspace and the document turns approved.
+/// held, with the held part marked; an annotator releases it in the review workspace and the document turns approved — live,
+/// without a reload, on the document page and in the library. The browser's app is a web replica; the uploads wait until a
+/// worker replica starts, so the page is seen processing first and every change reaches it through the Redis backplane.
 /// </summary>
 public sealed class DocumentsFlowTests : IAsyncLifetime
 {
     readonly BrowserApp app = new();
+    BirbalAI.Testing.BirbalApp<Program>? worker;
 
     public ValueTask InitializeAsync()
     {
-        app.App.With("Annotation:UndoSeconds", "0").With("Annotation:PublishIntervalMs", "100");
+        app.App.With("role", "web").With("Annotation:UndoSeconds", "0").With("Annotation:PublishIntervalMs", "100");
         return app.InitializeAsync();
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (worker is not null) await worker.DisposeAsync();
+        await app.DisposeAsync();
+    }
 
     static string Shot(string name) => Path.Combine(BrowserApp.ScreenshotDirectory, name);
 
@@ -72,8 +79,26 @@ public sealed class DocumentsFlowTests : IAsyncLifetime
         await owen.GetByRole(AriaRole.Button, new() { Name = "Upload" }).ClickAsync();
         await owen.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/documents/[0-9a-f-]{36}$"), new() { Timeout = 30_000 });
 
+        // No worker yet: the document waits, processing, on a page connected live; the library (another tab) shows it too.
+        await Expect(owen.Locator("#status")).ToHaveTextAsync("processing");
+        await Expect(owen.Locator("#document")).ToHaveAttributeAsync("data-live", "true");
+        var library = await owen.Context.NewPageAsync();
+        await library.GotoAsync("/documents");
+        var row = library.Locator("#documents tr", new() { HasText = "allotment notes" });
+        await Expect(row.Locator(".status")).ToHaveTextAsync("processing");
+        await Expect(library.Locator("#documents")).ToHaveAttributeAsync("data-live", "true");
+        await owen.EvaluateAsync("() => window.stayed = true");   // gone if the page reloads
+        await library.EvaluateAsync("() => window.stayed = true");
+        await owen.ScreenshotAsync(new() { Path = Shot("documents-processing.png"), FullPage = true });
+
+        worker = app.Replica().With("role", "worker").With("Annotation:UndoSeconds", "0").With("Annotation:PublishIntervalMs", "100");
+        _ = worker.Services;   // starts it
+
         // The page follows the status on its own: processing, then partially held, with the held part marked.
         await Expect(owen.Locator("#status")).ToHaveTextAsync("partially-held", new() { Timeout = 60_000 });
+        await Expect(row.Locator(".status")).ToHaveTextAsync("partially-held");
+        await Expect(row.Locator(".language")).ToHaveTextAsync("en");
+        await Expect(owen.Locator("#processing")).ToHaveCountAsync(0);
         var held = owen.Locator("section.chunk.held");
         await Expect(held).ToHaveCountAsync(1);
         await Expect(held).ToContainTextAsync(Threat);
@@ -93,6 +118,10 @@ public sealed class DocumentsFlowTests : IAsyncLifetime
         await Expect(owen.Locator("#status")).ToHaveTextAsync("approved", new() { Timeout = 30_000 });
         await Expect(owen.Locator("section.chunk.held")).ToHaveCountAsync(0);
         await Expect(owen.Locator("section.chunk.approved")).ToHaveCountAsync(3);
+        await Expect(row.Locator(".status")).ToHaveTextAsync("approved");
+        Assert.True(await owen.EvaluateAsync<bool>("() => window.stayed === true"), "the document page never reloaded");
+        Assert.True(await library.EvaluateAsync<bool>("() => window.stayed === true"), "the library never reloaded");
         await owen.ScreenshotAsync(new() { Path = Shot("documents-approved.png"), FullPage = true });
+        await library.ScreenshotAsync(new() { Path = Shot("documents-library.png"), FullPage = true });
     }
 }

@@ -20,7 +20,7 @@ namespace BirbalAI.Documents.Processing;
 /// A text the moderator cannot score (too large) fails the document with the reason; no production model is a failure to
 /// retry (back-off, then the dead-letter queue, whence an Admin requeues it).
 /// </summary>
-sealed class DocumentUploadedHandler(IDocumentStore store, ContentEncryption encryption, IModerator moderator, IOptions<DocumentsOptions> options)
+sealed class DocumentUploadedHandler(IDocumentStore store, ContentEncryption encryption, IModerator moderator, IOptions<DocumentsOptions> options, LiveStatus live)
     : IIntegrationEventHandler<DocumentUploaded>
 {
     public async Task HandleAsync(DocumentUploaded evt, MessageContext context, CancellationToken ct)
@@ -40,7 +40,9 @@ sealed class DocumentUploadedHandler(IDocumentStore store, ContentEncryption enc
         }
         catch (TextTooLargeException e)
         {
-            await connection.ExecuteAsync(new CommandDefinition(FailSql, new { evt.DocumentId, Reason = $"A part of it cannot be checked: it {e.Detail}." }, tx, cancellationToken: ct));
+            var reason = $"A part of it cannot be checked: it {e.Detail}.";
+            await connection.ExecuteAsync(new CommandDefinition(FailSql, new { evt.DocumentId, Reason = reason }, tx, cancellationToken: ct));
+            live.AfterCommit(context, evt.OwnerId, new StatusChanged(evt.DocumentId, "failed", reason, null));
             return;
         }
 
@@ -62,7 +64,8 @@ sealed class DocumentUploadedHandler(IDocumentStore store, ContentEncryption enc
         }
         var language = verdicts.GroupBy(v => v.Language).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).Select(g => g.Key).FirstOrDefault();
         await connection.ExecuteAsync(new CommandDefinition(LanguageSql, new { evt.DocumentId, language }, tx, cancellationToken: ct));
-        await DocumentStatus.UpdateAsync(connection, tx, evt.DocumentId, ct);
+        if (await DocumentStatus.UpdateAsync(connection, tx, evt.DocumentId, ct) is { } status)
+            live.AfterCommit(context, evt.OwnerId, new StatusChanged(evt.DocumentId, status, null, language));
     }
 
     const string LockSql = "select exists (select 1 from documents.documents where id = @DocumentId and status = 'processing' for update)";

@@ -63,7 +63,7 @@ sealed class DocumentReviewSource(NpgsqlDataSource db) : IDocumentReviewSource
 /// A reviewer decided on a chunk in the review workspace: released (approved) or removed, once (the inbox), only while it still
 /// waits; the document's status follows. Audited with the reviewer as the decider, via the review workspace.
 /// </summary>
-sealed class ContentDecidedHandler(IAuditLog audit) : IIntegrationEventHandler<ContentDecided>
+sealed class ContentDecidedHandler(IAuditLog audit, LiveStatus live) : IIntegrationEventHandler<ContentDecided>
 {
     public async Task HandleAsync(ContentDecided evt, MessageContext context, CancellationToken ct)
     {
@@ -74,18 +74,21 @@ sealed class ContentDecidedHandler(IAuditLog audit) : IIntegrationEventHandler<C
             ContentDecided.Remove => "removed",
             _ => throw new InvalidOperationException($"Unknown decision '{evt.Decision}' (release or remove)."),
         };
-        var documentId = await context.Connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(DecideSql,
+        var decided = await context.Connection.QuerySingleOrDefaultAsync<(Guid DocumentId, Guid OwnerId)?>(new CommandDefinition(DecideSql,
             new { Id = evt.ContentId, status, By = evt.DecidedBy }, context.Transaction, cancellationToken: ct));
-        if (documentId is not { } document) return;   // decided before, or no such chunk
-        await DocumentStatus.UpdateAsync(context.Connection, context.Transaction, document, ct);
+        if (decided is not { } d) return;   // decided before, or no such chunk
+        var (document, owner) = d;
+        if (await DocumentStatus.UpdateAsync(context.Connection, context.Transaction, document, ct) is { } changed)
+            live.AfterCommit(context, owner, new StatusChanged(document, changed, null, null));
         await audit.RecordAsync(new AuditEntry(status == "approved" ? "documents.chunk-released" : "documents.chunk-removed", evt.DecidedBy, $"chunk {evt.ContentId}",
             new Dictionary<string, string?> { ["document"] = document.ToString(), ["via"] = "review workspace", ["by"] = evt.DecidedByName, ["categories"] = string.Join(", ", evt.Categories) }),
             context.Transaction, ct);
     }
 
     const string DecideSql = """
-        update documents.chunks set status = @Status, decided_at = now(), decided_by = @By
-        where id = @Id and (status = 'held' or (status = 'approved' and flagged_for_review and decided_at is null))
-        returning document_id
+        update documents.chunks c set status = @Status, decided_at = now(), decided_by = @By
+        from documents.documents d
+        where c.id = @Id and d.id = c.document_id and (c.status = 'held' or (c.status = 'approved' and c.flagged_for_review and c.decided_at is null))
+        returning c.document_id, d.owner_id
         """;
 }

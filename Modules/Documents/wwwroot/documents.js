@@ -1,4 +1,5 @@
-// Upload with progress (POST /api/documents, same origin, the session cookie) and a document's status followed until it settles.
+// Upload with progress (POST /api/documents, same origin, the session cookie), and the status of the library's and a document's
+// view followed live.
 (() => {
     const form = document.getElementById("upload");
     if (form) {
@@ -32,22 +33,73 @@
         });
     }
 
+    // Status followed live: the owner's connection to /hubs/documents gets "status" pushes for their documents (from whichever
+    // replica processed them); after connecting, and after a reconnect, the page asks for what it missed. Only when the
+    // connection cannot be made does it poll, every data-poll seconds, and only while something may still change.
     const view = document.getElementById("document");
-    if (view) {
-        const status = document.getElementById("status");
-        const initial = status.textContent.trim();
-        const poll = async () => {
-            const response = await fetch(`/api/documents/${view.dataset.document}`);
-            if (response.ok) {
-                const body = await response.json();
-                const now = body.document.status;
-                const chunks = body.chunks.map(c => c.status).join(",");
-                if (now !== initial || (view.dataset.chunks && view.dataset.chunks !== chunks)) { window.location.reload(); return; }
-                view.dataset.chunks = chunks;
-            }
-            setTimeout(poll, 1000);
-        };
-        // Processing, or waiting for a reviewer: the page follows until it changes.
-        if (initial === "processing" || initial.includes("held")) setTimeout(poll, 1000);
+    const library = document.getElementById("documents");
+    if (!view && !library) return;
+    const root = view ?? library;
+    const pollMs = 1000 * Number(root.dataset.poll || 15);
+    const settled = status => status !== "processing" && !status.includes("held");
+
+    const rows = () => view ? [view] : [...library.querySelectorAll("tr[data-document]")];
+    const statusOf = row => (view ? document.getElementById("status") : row.querySelector(".status")).textContent.trim();
+
+    // The document page re-reads its facts and chunks (the server renders them; no second renderer here), one refresh at a time.
+    let refreshing = Promise.resolve();
+    const refreshView = () => refreshing = refreshing.then(async () => {
+        const response = await fetch(window.location.pathname, { headers: { Accept: "text/html" } });
+        if (!response.ok) return;
+        const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+        const facts = fresh.getElementById("document"), chunks = fresh.getElementById("chunks");
+        if (facts) view.innerHTML = facts.innerHTML;
+        if (chunks) document.getElementById("chunks").replaceWith(chunks);
+        if (!fresh.getElementById("processing")) document.getElementById("processing")?.remove();
+    }).catch(() => { });
+
+    function apply(change) {
+        const row = rows().find(r => r.dataset.document === change.documentId);
+        if (!row || statusOf(row) === change.status) return;
+        if (view) {
+            document.getElementById("status").textContent = change.status;
+            refreshView();
+        } else {
+            row.querySelector(".status").textContent = change.status;
+            if (change.language) row.querySelector(".language").textContent = change.language;
+        }
     }
+
+    async function poll() {
+        if (rows().every(r => settled(statusOf(r)))) return;
+        try {
+            const response = await fetch(window.location.pathname + window.location.search, { headers: { Accept: "text/html" } });
+            if (response.ok) {
+                const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+                for (const row of rows()) {
+                    const now = view ? fresh.getElementById("status") : fresh.querySelector(`tr[data-document="${row.dataset.document}"] .status`);
+                    if (now) apply({ documentId: row.dataset.document, status: now.textContent.trim() });
+                }
+            }
+        } catch { }
+        setTimeout(poll, pollMs);
+    }
+
+    let polling = false;
+    const fallBack = () => {
+        root.dataset.live = "false";
+        if (!polling) { polling = true; setTimeout(poll, pollMs); }
+    };
+    if (typeof signalR === "undefined") { fallBack(); return; }
+    const connection = new signalR.HubConnectionBuilder().withUrl("/hubs/documents").withAutomaticReconnect().build();
+    connection.on("status", apply);
+    const catchUp = async () => {
+        const ids = rows().map(r => r.dataset.document);
+        if (ids.length > 0) (await connection.invoke("Statuses", ids)).forEach(apply);
+    };
+    connection.onreconnected(() => catchUp().catch(() => { }));
+    connection.onclose(fallBack);   // reconnecting gave up
+    connection.start()
+        .then(() => { root.dataset.live = "true"; return catchUp(); })
+        .catch(e => { console.error(e); if (connection.state !== "Connected") fallBack(); });
 })();

@@ -42,9 +42,9 @@ public sealed class StaleUserTests : TwoReplicas
         return new Person(id, email, key, token, await Accounts.SignInAsync(Second, email));
     }
 
-    static async Task<HubConnection> ConnectAsync(App app, string bearer)
+    static async Task<HubConnection> ConnectAsync(App app, string bearer, string hub = "/hubs/chat")
     {
-        var connection = ChatHubs.Connect(app, bearer);
+        var connection = ChatHubs.Connect(app, bearer, path: hub);
         await connection.StartAsync(Ct);
         return connection;
     }
@@ -77,6 +77,7 @@ public sealed class StaleUserTests : TwoReplicas
         var eve = await PersonAsync(Roles.Member);
         await using var byKey = await ConnectAsync(Second, eve.Key);
         await using var byJwt = await ConnectAsync(First, eve.Jwt);
+        await using var documents = await ConnectAsync(Second, eve.Key, "/hubs/documents");
         Assert.Equal(HttpStatusCode.OK, (await Bearer(Second, eve.Key).GetAsync("/api/identity/me", Ct)).StatusCode);
         var admin = await Accounts.CreateAsync(First, Roles.Admin);
 
@@ -84,11 +85,13 @@ public sealed class StaleUserTests : TwoReplicas
 
         await ClosedAsync(byKey, "the key's connection on the other replica closes");
         await ClosedAsync(byJwt, "the JWT's connection closes");
+        await ClosedAsync(documents, "the connection to the documents hub closes");
         Assert.Equal(HttpStatusCode.Unauthorized, (await Bearer(Second, eve.Key).GetAsync("/api/identity/me", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await Bearer(Second, eve.Jwt).GetAsync("/api/identity/me", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await eve.Browser.GetAsync("/chat", Ct)).StatusCode);
         Assert.Equal(StatusCode.Unauthenticated, await GrpcAsync(Second, eve.Key));
         await Assert.ThrowsAnyAsync<Exception>(() => ConnectAsync(Second, eve.Key));
+        await Assert.ThrowsAnyAsync<Exception>(() => ConnectAsync(Second, eve.Key, "/hubs/documents"));
     }
 
     [Fact]

@@ -3,12 +3,12 @@ using Microsoft.AspNetCore.SignalR.Client;
 
 namespace BirbalAI.IntegrationTests.Chat;
 
-/// <summary>A non-browser client of an app's chat hub (in memory, long polling), not started yet.</summary>
+/// <summary>A non-browser client of an app's chat hub, or another module's at <c>path</c> (in memory, long polling), not started yet.</summary>
 public static class ChatHubs
 {
     /// <param name="bearer">An API key or JWT, in the Authorization header (or as ?access_token= when <paramref name="asQuery"/>); null for none.</param>
-    public static HubConnection Connect(App app, string? bearer, bool asQuery = false) =>
-        new HubConnectionBuilder().WithUrl(new Uri(app.Server.BaseAddress, "/hubs/chat"), o =>
+    public static HubConnection Connect(App app, string? bearer, bool asQuery = false, string path = "/hubs/chat") =>
+        new HubConnectionBuilder().WithUrl(new Uri(app.Server.BaseAddress, path), o =>
         {
             o.HttpMessageHandlerFactory = _ => app.Server.CreateHandler();
             o.Transports = HttpTransportType.LongPolling;

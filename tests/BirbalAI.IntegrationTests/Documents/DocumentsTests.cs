@@ -33,7 +33,7 @@ public sealed class DocumentsTests(DocumentsTests.Fixture fixture) : IClassFixtu
         public async ValueTask InitializeAsync()
         {
             await App.InitializeAsync();
-            App.WithStarterModel().With("Documents:MaxUploadBytes", "300000").With("Documents:MaxDocumentsPerUser", "3")
+            App.WithStarterModel().With("Documents:MaxUploadBytes", "300000").With("Documents:MaxDocumentsPerUser", "3").With("Documents:StatusPollSeconds", "7")
                 .With("Annotation:UndoSeconds", "0").With("Annotation:PublishIntervalMs", "50");
             await StarterModels.HoldNeverRejectAsync(App);
         }
@@ -142,16 +142,17 @@ public sealed class DocumentsTests(DocumentsTests.Fixture fixture) : IClassFixtu
 
         // The same decision delivered again, and a contrary one on a chunk no longer waiting: nothing changes.
         var decision = await ScalarAsync<Guid>("select id from platform.outbox where wire_name = 'annotation.content-decided.v1' and payload->>'contentId' = @Id", new { Id = held.ToString() });
-        await PublishDecisionAsync(decision, held, ContentDecided.Release, reviewer.Id);
+        await PublishDecisionAsync(app, decision, held, ContentDecided.Release, reviewer.Id);
         var contrary = Guid.NewGuid();
-        await PublishDecisionAsync(contrary, held, ContentDecided.Remove, reviewer.Id);
+        await PublishDecisionAsync(app, contrary, held, ContentDecided.Remove, reviewer.Id);
         await Eventually.TrueAsync(async () => await ScalarAsync<bool>("select exists (select 1 from platform.inbox where message_id = @contrary and handler = 'documents.ContentDecidedHandler')", new { contrary }),
             "Documents handled the late decision");
         Assert.Equal("approved", await ScalarAsync<string>("select status from documents.chunks where id = @held", new { held }));
         Assert.Equal(1, await ScalarAsync<long>("select count(*) from identity.audit_log where kind like 'documents.chunk-%' and subject = @Subject", new { Subject = $"chunk {held}" }));
     }
 
-    async Task PublishDecisionAsync(Guid messageId, Guid chunk, string decision, Guid by)
+    /// <summary>Annotation's decision on a chunk, published straight to the broker as the review workspace's relay would.</summary>
+    internal static async Task PublishDecisionAsync(App app, Guid messageId, Guid chunk, string decision, Guid by)
     {
         var rabbit = app.Services.GetRequiredService<RabbitConnection>();
         await using var channel = await rabbit.CreateConfirmingChannelAsync(Ct);
@@ -287,6 +288,9 @@ public sealed class DocumentsTests(DocumentsTests.Fixture fixture) : IClassFixtu
         Assert.NotNull(held);
         Assert.Contains(StarterModels.Threat, held.TextContent);
         Assert.Contains("harassment", held.QuerySelector(".verdict")?.TextContent);
+        // Followed live (the hub's client library), polling at Documents:StatusPollSeconds only if it cannot connect.
+        Assert.Equal("7", mine.QuerySelector("#document")?.GetAttribute("data-poll"));
+        Assert.NotNull(mine.QuerySelector("script[src='/lib/signalr/signalr.min.js']"));
 
         var theirs = await otherPages.GetDocumentAsync($"/documents/{id}");
         Assert.DoesNotContain("kill", theirs.QuerySelector("#chunks")!.TextContent);
@@ -294,6 +298,8 @@ public sealed class DocumentsTests(DocumentsTests.Fixture fixture) : IClassFixtu
 
         var library = await otherPages.GetDocumentAsync("/documents?status=partially-held");
         Assert.Contains(library.QuerySelectorAll("#documents tr[data-document]"), r => r.GetAttribute("data-document") == id.ToString());
+        Assert.Equal("7", library.QuerySelector("#documents")?.GetAttribute("data-poll"));
+        Assert.NotNull(library.QuerySelector("script[src='/lib/signalr/signalr.min.js']"));
         var found = await otherPages.GetDocumentAsync("/documents?q=market");
         Assert.Contains(found.QuerySelectorAll("#hits li"), li => li.GetAttribute("data-document") == id.ToString() && li.InnerHtml.Contains("<mark>market</mark>"));
         Assert.Empty((await otherPages.GetDocumentAsync("/documents?q=kill")).QuerySelectorAll("#hits li"));

@@ -42,22 +42,30 @@ public sealed class RbacTests(App app) : IClassFixture<App>
         .Concat(HubMethods.Select(m => $"HUB {m}"))
         .Distinct().Order().ToList();
 
-    /// <summary>The methods clients may invoke on the chat hub (rows "HUB", path = method name).</summary>
-    static IEnumerable<string> HubMethods => typeof(BirbalAI.Chat.ChatHub)
+    /// <summary>The module hubs, by the name rows use ("chat.Online") and the path they are mapped at.</summary>
+    static readonly (string Name, string Path, Type Hub)[] Hubs =
+        [("chat", "/hubs/chat", typeof(BirbalAI.Chat.ChatHub)), ("documents", "/hubs/documents", typeof(BirbalAI.Documents.DocumentsHub))];
+
+    /// <summary>The methods clients may invoke on every hub (rows "HUB", path = hub.method).</summary>
+    static IEnumerable<string> HubMethods => Hubs.SelectMany(h => h.Hub
         .GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.DeclaredOnly)
-        .Where(m => !m.IsSpecialName && m.Name is not ("OnConnectedAsync" or "OnDisconnectedAsync" or "Dispose")).Select(m => m.Name);
+        .Where(m => !m.IsSpecialName && m.Name is not ("OnConnectedAsync" or "OnDisconnectedAsync" or "Dispose")).Select(m => $"{h.Name}.{m.Name}"));
 
     /// <summary>"ok", "denied" (the hub refused it) or "401" (no connection without signing in).</summary>
-    async Task<string> InvokeHubAsync(string? key, string method, Guid room)
+    async Task<string> InvokeHubAsync(string? key, string hubMethod, string sample, Guid room)
     {
-        var connection = Chat.ChatHubs.Connect(app, key);
+        var (hub, method) = (hubMethod.Split('.')[0], hubMethod.Split('.')[1]);
+        object argument = sample.StartsWith('[')
+            ? sample.Trim('[', ']').Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(Guid.Parse).ToArray()
+            : Guid.Parse(sample.Replace("{room}", room.ToString()));
+        var connection = Chat.ChatHubs.Connect(app, key, path: Hubs.Single(h => h.Name == hub).Path);
         await using (connection)
         {
             try { await connection.StartAsync(TestContext.Current.CancellationToken); }
             catch (HttpRequestException e) when (e.StatusCode == HttpStatusCode.Unauthorized) { return "401"; }
             try
             {
-                await connection.InvokeCoreAsync(method, typeof(object), new object[] { room }, TestContext.Current.CancellationToken);
+                await connection.InvokeCoreAsync(method, typeof(object), [argument], TestContext.Current.CancellationToken);
                 return "ok";
             }
             catch (Microsoft.AspNetCore.SignalR.HubException) { return "denied"; }
@@ -114,7 +122,7 @@ public sealed class RbacTests(App app) : IClassFixture<App>
             {
                 if (row.Method == "HUB")
                 {
-                    var answer = await InvokeHubAsync(keys[caller], row.Path, room);
+                    var answer = await InvokeHubAsync(keys[caller], row.Path, row.Sample, room);
                     if (answer != row.Expected[caller]) failures.Add($"hub {row.Path} as {caller}: expected {row.Expected[caller]}, got {answer}");
                     continue;
                 }

@@ -3,13 +3,15 @@ using BirbalAI.Documents.Library;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
 
 namespace BirbalAI.Documents.Pages.Documents;
 
-/// <summary>One document: its status (followed live while it is processing) and its chunks, held and rejected ones marked with their categories.</summary>
+/// <summary>One document: its status (followed live over /hubs/documents) and its chunks, held and rejected ones marked with their categories.</summary>
 [Authorize(Policy = Policies.Member)]
-sealed class DocumentModel(DocumentAccess access) : PageModel
+sealed class DocumentModel(DocumentAccess access, IOptions<DocumentsOptions> options) : PageModel
 {
+    public int StatusPollSeconds => options.Value.StatusPollSeconds;
     public DocumentView Document { get; private set; } = null!;
     public IReadOnlyList<ChunkView> Chunks { get; private set; } = [];
 

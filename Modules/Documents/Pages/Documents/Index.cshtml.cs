@@ -17,6 +17,7 @@ sealed class IndexModel(DocumentAccess access, IOptions<DocumentsOptions> option
     [BindProperty(SupportsGet = true)] public string? Q { get; set; }
 
     public IReadOnlyList<DocumentView> Documents { get; private set; } = [];
+    public int StatusPollSeconds => options.Value.StatusPollSeconds;
     public IReadOnlyList<SearchHit>? Hits { get; private set; }
     public static readonly string[] Statuses = ["processing", "approved", "partially-held", "held", "partially-rejected", "rejected", "failed"];
 
