@@ -182,10 +182,12 @@ public static class PlatformModule
         services.AddAdminLink("Dead letters", "/admin/platform/dead-letters", BirbalAI.Contracts.Identity.Policies.Admin, order: 810);
         services.AddAdminLink("System", "/admin/platform/system", BirbalAI.Contracts.Identity.Policies.Admin, order: 820);
 
-        services.AddHealthChecks()
+        var health = services.AddHealthChecks()
             .AddCheck<PostgresReady>("postgres", tags: ["ready"])
             .AddCheck<RedisReady>("redis", tags: ["ready"])
             .AddCheck<RabbitMqReady>("rabbitmq", tags: ["ready"]);
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["Mongo:ConnectionString"]))
+            health.AddCheck<MongoReady>("mongo", tags: ["ready"]);
 
         var otel = services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("birbal-ai", serviceInstanceId: $"{Environment.MachineName}-{role.Name}"))
