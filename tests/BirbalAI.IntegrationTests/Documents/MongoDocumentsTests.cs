@@ -18,7 +18,8 @@ using Npgsql;
 namespace BirbalAI.IntegrationTests.Documents;
 
 /// <summary>
-/// The app with Mongo:ConnectionString: the document store it uses, the orphan sweeper's schedule and readiness (no server
+/// The app with Mongo:ConnectionString: the document store it uses, the orphan sweeper's schedule (removed again by a replica
+/// without it) and readiness (no server
 /// needed: the MongoDB client connects on first use; DocumentsTests checks the default, PostgreSQL), and one upload through the whole pipeline with bodies in
 /// MongoDB, swept, when BIRBAL_TEST_MONGO_URL names a server (reported skipped otherwise).
 /// </summary>
@@ -46,6 +47,12 @@ public sealed class MongoDocumentsTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         var mongo = (await ready.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("checks").GetProperty("mongo");
         Assert.Equal("Unhealthy", mongo.GetProperty("status").GetString());
+
+        // A replica of the same deployment started without MongoDB takes the sweeper's schedule away again.
+        await using var without = App.ReplicaOf(app);
+        await without.InitializeAsync();
+        Assert.IsType<PostgresDocumentStore>(without.Services.GetRequiredService<IDocumentStore>());
+        Assert.DoesNotContain(RecurringJobs(without), j => j.Id == SweepOrphanBodiesJob.Id);
     }
 
     [Fact]
