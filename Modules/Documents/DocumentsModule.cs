@@ -32,6 +32,7 @@ public static class DocumentsModule
         services.AddSingleton<DocumentAccess>();
         services.AddSingleton<LiveStatus>();
         services.AddSingleton<IDocumentReviewSource, DocumentReviewSource>();
+        services.AddSingleton<Platform.Documents.IDocumentStoreOwner, DocumentBodies>();
         services.AddSingleton(new RequestBodyLimit("POST", "/api/documents",
             sp => sp.GetRequiredService<IOptions<DocumentsOptions>>().Value.MaxUploadBytes + EnvelopeBytes, "Documents:MaxUploadBytes"));
         services.AddEventHandler<DocumentUploaded, DocumentUploadedHandler>(Name);

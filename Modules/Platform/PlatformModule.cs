@@ -104,7 +104,7 @@ public static class PlatformModule
         AddHubs(services);
         services.AddValidatedOptions<Blobs.BlobOptions>(Blobs.BlobOptions.Section);
         services.AddSingleton<Blobs.IBlobStore, Blobs.CachedBlobStore>();
-        services.AddSingleton<Documents.IDocumentStore, Documents.PostgresDocumentStore>();
+        AddDocumentStore(services);
         services.AddSingleton<ContentEncryption>();
         services.AddSingleton<RabbitConnection>();
         services.AddSingleton<DeadLetters>();
@@ -182,10 +182,12 @@ public static class PlatformModule
         services.AddAdminLink("Dead letters", "/admin/platform/dead-letters", BirbalAI.Contracts.Identity.Policies.Admin, order: 810);
         services.AddAdminLink("System", "/admin/platform/system", BirbalAI.Contracts.Identity.Policies.Admin, order: 820);
 
-        services.AddHealthChecks()
+        var health = services.AddHealthChecks()
             .AddCheck<PostgresReady>("postgres", tags: ["ready"])
             .AddCheck<RedisReady>("redis", tags: ["ready"])
             .AddCheck<RabbitMqReady>("rabbitmq", tags: ["ready"]);
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["Mongo:ConnectionString"]))
+            health.AddCheck<MongoReady>("mongo", tags: ["ready"]);
 
         var otel = services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("birbal-ai", serviceInstanceId: $"{Environment.MachineName}-{role.Name}"))
@@ -199,6 +201,24 @@ public static class PlatformModule
         services.AddValidatedOptions<ProxyOptions>(ProxyOptions.Section);
         services.AddSingleton<IStartupFilter, ErrorHandlingStartupFilter>();
         return role;
+    }
+
+    /// <summary>
+    /// The document store: MongoDB when Mongo:ConnectionString is set (with its orphan sweeper), else PostgreSQL JSONB. Chosen
+    /// from the final settings when first asked for; the client connects on first use, not when made.
+    /// </summary>
+    static void AddDocumentStore(IServiceCollection services)
+    {
+        services.AddValidatedOptions<Documents.MongoOptions>(Documents.MongoOptions.Section);
+        services.AddSingleton<Documents.PostgresDocumentStore>();
+        services.AddSingleton<MongoDB.Driver.IMongoClient>(sp => new MongoDB.Driver.MongoClient(sp.GetRequiredService<IOptions<Documents.MongoOptions>>().Value.ConnectionString));
+        services.AddSingleton<Documents.MongoDocumentStore>();
+        services.AddSingleton<Documents.IDocumentStore>(sp => sp.GetRequiredService<IOptions<Documents.MongoOptions>>().Value.Enabled
+            ? sp.GetRequiredService<Documents.MongoDocumentStore>()
+            : sp.GetRequiredService<Documents.PostgresDocumentStore>());
+        services.AddRecurringJob<Jobs.SweepOrphanBodiesJob>(Jobs.SweepOrphanBodiesJob.Id, j => j.RunAsync(CancellationToken.None),
+            sp => sp.GetRequiredService<IOptions<Documents.MongoOptions>>().Value.SweepSchedule,
+            when: sp => sp.GetRequiredService<IOptions<Documents.MongoOptions>>().Value.Enabled, setting: "Mongo:SweepSchedule");
     }
 
     /// <summary>

@@ -29,6 +29,9 @@ sealed record DocumentBody(string Original, string Text, string KeyId);
 /// refuse a file runs before anything is written: its type from its bytes, its text (corrupt, encrypted, bomb-like: refused),
 /// the per-person count, and the moderation of its title and file name. Then the document, its sealed body and the outbox
 /// row that starts processing commit in one transaction. The same file again from the same person is the same document.
+/// With the MongoDB document store the body cannot join that transaction: it is written after the row's insert (so a
+/// duplicate never writes one) and before the commit of the row and its outbox row, so whoever finds the row, or hears of it,
+/// finds its body; a body whose transaction then fails is an orphan the store's sweeper removes.
 /// </summary>
 static class UploadDocument
 {
@@ -102,6 +105,7 @@ static class UploadDocument
                 await tx.RollbackAsync(ct);
                 return TypedResults.Ok(new Response((await FindAsync(connection, ownerId, hash, ct))!, true));
             }
+            // PostgreSQL: in this transaction. MongoDB: written now, before the commit below (see the summary).
             await store.PutAsync(Bodies, id, new DocumentBody(encryption.Seal(bytes), encryption.SealText(extracted.Text), encryption.CurrentKeyId), connection, tx, ct);
             await Outbox.AddAsync(connection, tx, new DocumentUploaded(id, ownerId, DateTimeOffset.UtcNow), ct);
             await tx.CommitAsync(ct);

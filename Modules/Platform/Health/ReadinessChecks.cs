@@ -60,3 +60,23 @@ sealed class RabbitMqReady(RabbitConnection rabbit) : IHealthCheck
         }
     }
 }
+
+/// <summary>
+/// MongoDB answers a ping (registered only with the MongoDB document store). A server that cannot be reached fails after the
+/// connection string's serverSelectionTimeoutMS (the driver's default is 30 s).
+/// </summary>
+sealed class MongoReady(MongoDB.Driver.IMongoClient client, Microsoft.Extensions.Options.IOptions<Documents.MongoOptions> options) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct)
+    {
+        try
+        {
+            await client.GetDatabase(options.Value.Database).RunCommandAsync<MongoDB.Bson.BsonDocument>(new MongoDB.Bson.BsonDocument("ping", 1), cancellationToken: ct);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception e) when (e is TimeoutException or MongoDB.Driver.MongoException)
+        {
+            return HealthCheckResult.Unhealthy(e.Message);
+        }
+    }
+}

@@ -25,7 +25,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
 {{/*
-The settings every pod gets (web, worker, migration job): the servers from their Secrets, the app's secrets
+The settings every pod gets (web, worker, migration job): the servers from their Secrets (MongoDB when named), the app's secrets
 as key-per-file, the blob store, GPU and the operator's own config. Pods never migrate: the job does.
 */}}
 {{- define "birbal.env" -}}
@@ -52,6 +52,17 @@ as key-per-file, the blob store, GPU and the operator's own config. Pods never m
       key: {{ .Values.rabbitmq.secretKey }}
 - name: RabbitMq__Prefix
   value: {{ .Values.rabbitmq.prefix | quote }}
+{{- if .Values.mongo.existingSecret }}
+- name: Mongo__ConnectionString
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.mongo.existingSecret }}
+      key: {{ .Values.mongo.secretKey }}
+- name: Mongo__Database
+  value: {{ .Values.mongo.database | quote }}
+- name: Mongo__OrphanGraceMinutes
+  value: {{ .Values.mongo.orphanGraceMinutes | quote }}
+{{- end }}
 - name: SecretsDirectory
   value: /run/secrets/birbal
 - name: Blobs__Store

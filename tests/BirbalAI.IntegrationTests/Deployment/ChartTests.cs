@@ -191,7 +191,7 @@ public sealed partial class ChartTests(RecordingApp app) : IClassFixture<Recordi
         Assert.Contains("\"helm.sh/hook\": pre-install,pre-upgrade", job);
         Assert.Contains("args: [\"migrate\"]", job);
         Assert.Equal("True", Values["migrations"]["job"].ToString(), ignoreCase: true);
-        foreach (var server in new[] { "Database__ConnectionString", "Redis__ConnectionString", "RabbitMq__Uri" })
+        foreach (var server in new[] { "Database__ConnectionString", "Redis__ConnectionString", "RabbitMq__Uri", "Mongo__ConnectionString" })
             Assert.Matches($@"name: {server}\s*\n\s*valueFrom:\s*\n\s*secretKeyRef:", helpers);
         Assert.Contains("secretName: {{ .Values.secrets.existingSecret }}", helpers);
         Assert.DoesNotContain(Templates, t => t.Text.Contains("kind: Secret\n", StringComparison.Ordinal));

@@ -11,6 +11,7 @@ using BirbalAI.Platform.Documents;
 using BirbalAI.Platform.Messaging;
 using BirbalAI.Testing;
 using Dapper;
+using Hangfire.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -245,6 +246,16 @@ public sealed class DocumentsTests(DocumentsTests.Fixture fixture) : IClassFixtu
 
         foreach (var i in Enumerable.Range(0, 3)) await UploadedAsync(owner, $"page {i} of the garden club notes");
         await RefusedAsync(await UploadAsync(owner, "one too many"u8.ToArray()), HttpStatusCode.Conflict, "Documents:MaxDocumentsPerUser");
+    }
+
+    [Fact]
+    public void Without_a_MongoDB_connection_string_bodies_stay_in_PostgreSQL_and_no_orphan_sweeper_is_scheduled()
+    {
+        var recurring = app.Services.GetRequiredService<Hangfire.JobStorage>().GetConnection().GetRecurringJobs();
+
+        Assert.IsType<PostgresDocumentStore>(app.Services.GetRequiredService<IDocumentStore>());
+        Assert.DoesNotContain(recurring, j => j.Id == BirbalAI.Platform.Jobs.SweepOrphanBodiesJob.Id);
+        Assert.Contains(recurring, j => j.Id == BirbalAI.Platform.Jobs.PurgeMessagingJob.Id);   // the schedule was written at all
     }
 
     [Fact]
