@@ -48,12 +48,12 @@ sealed class DocumentContentSource(NpgsqlDataSource db) : IDocumentContentSource
 /// does (so it reaches the review workspace); its document's status follows. Nothing is released, and a held or rejected chunk
 /// stays so until a person decides. Once per event (the inbox); a redelivery would find the held ones held anyway.
 /// </summary>
-sealed class VerdictsRevisedHandler : IIntegrationEventHandler<VerdictsRevised>
+sealed class VerdictsRevisedHandler(LiveStatus live) : IIntegrationEventHandler<VerdictsRevised>
 {
     public async Task HandleAsync(VerdictsRevised evt, MessageContext context, CancellationToken ct)
     {
         if (evt.Source != ContentSources.DocumentChunk) return;
-        var documents = new HashSet<Guid>();
+        var documents = new Dictionary<Guid, Guid>();   // document → owner
         foreach (var v in evt.Verdicts)
         {
             var row = await context.Connection.QuerySingleOrDefaultAsync<Revised?>(new CommandDefinition(ReviseSql, new
@@ -62,11 +62,13 @@ sealed class VerdictsRevisedHandler : IIntegrationEventHandler<VerdictsRevised>
                 ModelId = evt.ModelVersionId, evt.ModelVersion, v.PolicyVersion,
             }, context.Transaction, cancellationToken: ct));
             if (row is null) continue;
-            documents.Add(row.DocumentId);
+            documents[row.DocumentId] = row.OwnerId;
             if (row is { OldStatus: "approved", Status: "held" })
                 await Outbox.AddAsync(context.Connection, context.Transaction, new ChunkHeld(row.Id, row.DocumentId, row.OwnerId, DateTimeOffset.UtcNow), ct);
         }
-        foreach (var document in documents) await DocumentStatus.UpdateAsync(context.Connection, context.Transaction, document, ct);
+        foreach (var (document, owner) in documents)
+            if (await DocumentStatus.UpdateAsync(context.Connection, context.Transaction, document, ct) is { } changed)
+                live.AfterCommit(context, owner, new StatusChanged(document, changed, null, null));   // the owner's pages follow
     }
 
     sealed record Revised(Guid Id, Guid DocumentId, Guid OwnerId, string OldStatus, string Status);
