@@ -36,6 +36,7 @@ public static class DocumentsModule
         services.AddEventHandler<DocumentUploaded, DocumentUploadedHandler>(Name);
         services.AddEventHandler<ContentDecided, ContentDecidedHandler>(Name);
         Cli.RotateKey.Add(services);
+        services.AddSingleton<IDemoContent, DemoDocuments>();
         services.AddAdminLink("Documents", "/documents", Policies.Member, order: 12);
         return services;
     }
