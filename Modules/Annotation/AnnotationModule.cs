@@ -24,6 +24,7 @@ public static class AnnotationModule
         services.AddMigrations(Name, typeof(AnnotationModule).Assembly);
         services.AddValidation();
         services.AddSingleton<Guidelines>();
+        services.AddSingleton<IDemoContent, Projects.DemoProject>();
         services.AddSingleton<TaskIntake>();
         services.AddSingleton<Backfill>();
         services.AddSingleton<LabellingQueue>();

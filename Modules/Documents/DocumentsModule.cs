@@ -40,6 +40,7 @@ public static class DocumentsModule
         services.AddSingleton<IDocumentContentSource, DocumentContentSource>();
         services.AddEventHandler<BirbalAI.Contracts.Ml.VerdictsRevised, VerdictsRevisedHandler>(Name);
         Cli.RotateKey.Add(services);
+        services.AddSingleton<IDemoContent, DemoDocuments>();
         services.AddAdminLink("Documents", "/documents", Policies.Member, order: 12);
         return services;
     }

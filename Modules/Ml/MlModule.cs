@@ -72,6 +72,7 @@ public static class MlModule
         services.AddAdminLink("Try it", "/admin/ml/try", Policies.Annotator, order: 320);
         Cli.MlVerbs.Add(services);
         services.AddSingleton<IDemoContent, DemoModel>();
+        services.AddSingleton<IDemoContent, Training.DemoTraining>();
         return services;
     }
 

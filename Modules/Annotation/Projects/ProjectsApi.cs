@@ -62,17 +62,25 @@ static class ProjectsApi
     static async Task<Results<Created<ProjectSummary>, ProblemHttpResult>> Create(CreateRequest request, ClaimsPrincipal user, NpgsqlDataSource db,
         IOptions<AnnotationOptions> options, CancellationToken ct)
     {
-        if (CheckExtras(request.ExtraCategories, options.Value) is { } bad) return QueueApi.Problem(400, bad);
         await using var connection = await db.OpenConnectionAsync(ct);
+        var (id, refusal) = await CreateAsync(connection, request, options.Value, ct);
+        if (refusal is { } r) return QueueApi.Problem(r.Status, r.Error);
+        var project = (await ProjectAccess.ReachableAsync(connection, id, user, ct))!;
+        return TypedResults.Created($"/api/annotation/projects/{id}", Summary(project));
+    }
+
+    /// <summary>Creates a labelling project (the API and the demo): its id, or why not (a bad extra category, a name taken).</summary>
+    public static async Task<(Guid Id, (int Status, string Error)? Refusal)> CreateAsync(NpgsqlConnection connection, CreateRequest request, AnnotationOptions options,
+        CancellationToken ct)
+    {
+        if (CheckExtras(request.ExtraCategories, options) is { } bad) return (Guid.Empty, (400, bad));
         var id = Guid.CreateVersion7();
         var created = await connection.ExecuteAsync(new CommandDefinition(CreateSql, new
         {
             id, Name = request.Name.Trim(), Categories = ModerationCategories.Default.ToArray(), Extra = (request.ExtraCategories ?? []).Select(e => e.Trim()).ToArray(),
-            request.Overlap, ReservationMinutes = request.ReservationMinutes ?? options.Value.ReservationMinutes, Guidelines = request.Guidelines ?? Guidelines.Labelling,
+            request.Overlap, ReservationMinutes = request.ReservationMinutes ?? options.ReservationMinutes, Guidelines = request.Guidelines ?? Guidelines.Labelling,
         }, cancellationToken: ct));
-        if (created == 0) return QueueApi.Problem(409, $"A project named '{request.Name.Trim()}' exists already.");
-        var project = (await ProjectAccess.ReachableAsync(connection, id, user, ct))!;
-        return TypedResults.Created($"/api/annotation/projects/{id}", Summary(project));
+        return created == 0 ? (Guid.Empty, (409, $"A project named '{request.Name.Trim()}' exists already.")) : (id, null);
     }
 
     static async Task<Results<Ok<ProjectSummary>, ProblemHttpResult>> Update(Guid projectId, SettingsRequest request, ClaimsPrincipal user, NpgsqlDataSource db,
@@ -108,11 +116,15 @@ static class ProjectsApi
         if (request.UserId == Guid.Empty) return QueueApi.Problem(400, "userId: the Annotator to let in.");
         await using var connection = await db.OpenConnectionAsync(ct);
         if (await ProjectAccess.ReachableAsync(connection, projectId, user, ct) is null) return QueueApi.Problem(404, "No such project.");
-        await connection.ExecuteAsync(new CommandDefinition(
-            "insert into annotation.project_members (project_id, user_id) values (@ProjectId, @UserId) on conflict do nothing",
-            new { projectId, request.UserId }, cancellationToken: ct));
+        await AddMemberAsync(connection, projectId, request.UserId, ct);
         return TypedResults.NoContent();
     }
+
+    /// <summary>Lets an Annotator into a project (the API and the demo).</summary>
+    public static Task AddMemberAsync(NpgsqlConnection connection, Guid projectId, Guid userId, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "insert into annotation.project_members (project_id, user_id) values (@ProjectId, @UserId) on conflict do nothing",
+            new { projectId, userId }, cancellationToken: ct));
 
     static async Task<Ok<BackfillResponse>> RunBackfill(Backfill backfill, CancellationToken ct) => TypedResults.Ok(new BackfillResponse(await backfill.RunAsync(ct)));
 

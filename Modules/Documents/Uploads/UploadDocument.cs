@@ -49,10 +49,21 @@ static class UploadDocument
         Extraction extraction, IModerator moderator, IChatMembership chat, IDocumentStore store, ContentEncryption encryption,
         IOptions<DocumentsOptions> options, CancellationToken ct)
     {
-        var o = options.Value;
         Form form;
-        try { form = await ReadAsync(request, o.MaxUploadBytes, ct); }
+        try { form = await ReadAsync(request, options.Value.MaxUploadBytes, ct); }
         catch (RefusedFileException e) { return Problem(e.Status, e.Message); }
+        return await StoreAsync(form, user, db, extraction, moderator, chat, store, encryption, options, ct);
+    }
+
+    /// <summary>
+    /// The upload once its form is read (the API, and the demo uploading as one of its people): every check, then the document,
+    /// its sealed body and the outbox row that starts processing in one transaction.
+    /// </summary>
+    public static async Task<Results<Created<Response>, Ok<Response>, ProblemHttpResult>> StoreAsync(Form form, ClaimsPrincipal user, NpgsqlDataSource db,
+        Extraction extraction, IModerator moderator, IChatMembership chat, IDocumentStore store, ContentEncryption encryption,
+        IOptions<DocumentsOptions> options, CancellationToken ct)
+    {
+        var o = options.Value;
         if (form.File is not { } bytes) return Problem(400, "Send the file as the multipart/form-data part named \"file\".");
         if (bytes.Length == 0) return Problem(400, "The file is empty.");
         var fileName = Path.GetFileName(form.FileName ?? "").Trim() is { Length: > 0 } n ? n : "untitled";
@@ -113,7 +124,7 @@ static class UploadDocument
         }
     }
 
-    sealed record Form(byte[]? File, string? FileName, string? Title, string? Visibility, string? RoomId);
+    public sealed record Form(byte[]? File, string? FileName, string? Title, string? Visibility, string? RoomId);
 
     /// <summary>Reads the multipart body as it streams in; the file part stops at <paramref name="maxFileBytes"/> (413).</summary>
     static async Task<Form> ReadAsync(HttpRequest request, long maxFileBytes, CancellationToken ct)
