@@ -51,7 +51,7 @@ sealed class DemoProject(NpgsqlDataSource db, IOptions<AnnotationOptions> option
         foreach (var annotator in demo.InRole(Roles.Annotator)) await ProjectsApi.AddMemberAsync(connection, id, annotator.Id, ct);
         var project = (await ProjectAccess.ReachableAsync(connection, id, admin.Principal, ct))!;
         var file = new MemoryStream(Encoding.UTF8.GetBytes(string.Concat(Items.Select(text => JsonSerializer.Serialize(new { text, language = "en" }) + "\n"))));
-        var outcome = await ImportTasks.RunAsync(connection, project, ImportFormats.Jsonl, file, skipBadRows: false, options.Value, null, null, ct);
+        var outcome = await ImportTasks.RunAsync(connection, project, ImportFormats.Jsonl, file, skipBadRows: false, admin.Id, options.Value, null, null, ct);
         if (outcome.Report is not { } report) throw new InvalidOperationException($"demo: the labelling project's items could not be imported: {outcome.Error}");
         await demo.Output.WriteLineAsync($"demo: labelling project {Name} (overlap {project.Overlap}): {report.Imported} tasks, open to {string.Join(", ", demo.InRole(Roles.Annotator).Select(a => a.DisplayName))}");
     }
