@@ -57,7 +57,7 @@ public sealed class LayoutTests : IAsyncLifetime
         Assert.Equal(
         [
             "Chat /chat", "Sample help /sample/help", "Documents /documents", "Review /annotation", "Sample jobs /sample/jobs", "Users /admin/identity/users", "API keys /admin/identity/api-keys",
-            "Audit /admin/identity/audit", "Models /admin/ml/models", "Datasets /admin/ml/datasets", "Training /admin/ml/training", "Policy /admin/ml/policy", "Watched words /admin/ml/watched-words", "Try it /admin/ml/try", "Jobs /hangfire", "Dead letters /admin/platform/dead-letters",
+            "Audit /admin/identity/audit", "Models /admin/ml/models", "Datasets /admin/ml/datasets", "Training /admin/ml/training", "Re-scoring /admin/ml/rescoring", "Policy /admin/ml/policy", "Watched words /admin/ml/watched-words", "Try it /admin/ml/try", "Jobs /hangfire", "Dead letters /admin/platform/dead-letters",
             "System /admin/platform/system",
             "API reference /swagger",
         ], AdminLinks(await admin.GetDocumentAsync("/")));
