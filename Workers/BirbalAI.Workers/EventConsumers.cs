@@ -162,18 +162,28 @@ sealed class EventConsumers(
             open = [.. channels];
             channels.Clear();
         }
-        foreach (var channel in open)
+        // At once: a broker slow to confirm one close (the client waits up to its continuation timeout) holds up no other.
+        await Task.WhenAll(open.Select(channel => CloseAsync(channel, ct)));
+    }
+
+    async Task CloseAsync(IChannel channel, CancellationToken ct)
+    {
+        try
         {
-            try
-            {
-                if (channel.IsOpen) await channel.CloseAsync(ct);
-            }
-            catch (Exception e) when (e is ObjectDisposedException or RabbitMQ.Client.Exceptions.AlreadyClosedException)
-            {
-                // closed (and perhaps disposed) with its connection already, between IsOpen and CloseAsync
-            }
-            await channel.DisposeAsync();
+            if (channel.IsOpen) await channel.CloseAsync(ct);
         }
+        catch (Exception e) when (e is ObjectDisposedException or RabbitMQ.Client.Exceptions.AlreadyClosedException)
+        {
+            // closed (and perhaps disposed) with its connection already, between IsOpen and CloseAsync
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException)
+        {
+            // The host's shutdown time ran out, or the broker did not confirm the close within the client's continuation
+            // timeout (which the client reports as a cancellation): stopping goes on, and the broker returns the
+            // unacknowledged deliveries when the connection goes.
+            logger.LogWarning("A consumer channel did not close in time ({Reason}); it is dropped with the connection", e.GetType().Name);
+        }
+        await channel.DisposeAsync();
     }
 
     const string InboxSql = """

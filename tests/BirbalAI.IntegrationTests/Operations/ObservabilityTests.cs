@@ -135,6 +135,9 @@ public sealed class ObservabilityTests : IAsyncLifetime
 
         var consumed = await Eventually.ValueAsync(() => Task.FromResult(seen.FirstOrDefault(a => a.DisplayName == "chat.message-held.v1 process")),
             "the annotation module consumed the held message in the caller's trace");
+        // The relay's publish span ends when the broker confirms, which can come after the consumer is done.
+        await Eventually.TrueAsync(() => Task.FromResult(seen.Any(a => a.DisplayName == "chat.message-held.v1 publish")),
+            "the relay's publish span ended in the caller's trace");
         var published = Assert.Single(seen, a => a.DisplayName == "chat.message-held.v1 publish");
         var request = Assert.Single(seen, a => a.Kind == ActivityKind.Server && a.ParentSpanId == caller);
         Assert.Equal(traceId, consumed.TraceId);
