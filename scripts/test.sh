@@ -57,5 +57,11 @@ if [ -n "${CI:-}" ]; then
 fi
 
 [ "$failed" -gt 0 ] && status=1
+# The failures again, by name, right above the last line (a CI log is often read from its end).
+for trx in "$results"/*/*.trx; do
+  [ -f "$trx" ] || continue
+  grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\|Timeout\|Aborted\)"[^>]*>' "$trx" \
+    | grep -o 'testName="[^"]*"' | sed 's/^testName="\(.*\)"$/failed: \1/'
+done
 echo "total: $passed passed, $failed failed, $skipped skipped"
 exit $status
