@@ -32,7 +32,8 @@ public sealed class BackupTests : IClassFixture<App>, IAsyncLifetime
     }
 
     // What a restore must bring back: people, keys, rooms and messages, model versions and their blobs, the production
-    // pointer, every policy version and watched word, the migration history, and Hangfire's schema.
+    // pointer, every policy version and watched word, the migration history, Hangfire's schema, documents with their
+    // chunks and bodies, labelled examples and dataset snapshots.
     const string ContentSql = """
         select (select count(*) from identity.users) as users,
                (select count(*) from identity.api_keys) as keys,
@@ -43,7 +44,12 @@ public sealed class BackupTests : IClassFixture<App>, IAsyncLifetime
                (select version_id::text from ml.production) as production,
                (select string_agg(version::text || ':' || thresholds::text, '|' order by version) from ml.policies) as policies,
                (select count(*) from platform.schema_migrations) as migrations,
-               (select count(*) from information_schema.tables where table_schema = 'hangfire') as hangfire_tables
+               (select count(*) from information_schema.tables where table_schema = 'hangfire') as hangfire_tables,
+               (select string_agg(title || ':' || status, '|' order by title) from documents.documents) as documents,
+               (select count(*) from documents.chunks) as chunks,
+               (select count(*) from platform.documents) as document_bodies,
+               (select string_agg(text || ':' || categories::text, '|' order by text) from ml.examples) as labelled_examples,
+               (select string_agg(number || ':' || examples || ':' || blob_hash, '|' order by number) from ml.snapshots) as snapshots
         """;
 
     static async Task<IDictionary<string, object?>> ContentAsync(string connectionString)
@@ -63,7 +69,26 @@ public sealed class BackupTests : IClassFixture<App>, IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, (await owner.Api.PostAsJsonAsync($"/api/chat/rooms/{room}/messages", new { text = StarterModels.Clean }, Ct)).StatusCode);
         await StarterModels.HoldNeverRejectAsync(app);   // a second policy version
         Assert.Equal(HttpStatusCode.Created, (await owner.Api.PostAsJsonAsync($"/api/chat/rooms/{room}/messages", new { text = StarterModels.Threat }, Ct)).StatusCode);
+        // A document (processed), labelled examples and a dataset snapshot of them.
+        using (var form = new MultipartFormDataContent())
+        {
+            form.Add(new ByteArrayContent("Notes from the allotment meeting.\n\nThe new shed arrives on Tuesday."u8.ToArray()), "file", "notes.txt");
+            Assert.Equal(HttpStatusCode.Created, (await owner.Api.PostAsync("/api/documents", form, Ct)).StatusCode);
+        }
+        var (admin, _, _) = await Accounts.WithApiKeyAsync(app, Roles.Admin);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync("/api/ml/datasets/import?format=jsonl&name=backup",
+            new StringContent(Ml.TrainingJobTests.Data("backup", 1)), Ct)).StatusCode);
+        Assert.True((await admin.PostAsync("/api/ml/datasets/snapshots", null, Ct)).IsSuccessStatusCode);
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var connection = new NpgsqlConnection(app.Database.ConnectionString);
+            return await connection.ExecuteScalarAsync<long>("select count(*) from documents.documents where status <> 'processing'") == 1;
+        }, "the document was processed", TimeSpan.FromSeconds(60));
         var before = await ContentAsync(app.Database.ConnectionString);
+        Assert.Contains(":approved", (string)before["documents"]!);
+        Assert.True((long)before["document_bodies"]! == 1 && (long)before["chunks"]! >= 1);
+        Assert.NotNull(before["labelled_examples"]);
+        Assert.NotNull(before["snapshots"]);
         Assert.Equal(1L, before["rooms"]);
         Assert.Contains(":held", (string)before["messages"]!);
         Assert.NotNull(before["production"]);
