@@ -35,79 +35,99 @@ static class EnsembleTraining
         var encoded = Enumerable.Range(0, rows.Count).Where(i => encoderLanguages.Contains(rowLanguages[i])).ToArray();
         if (encoded.Length == 0) throw new ArgumentException($"no training rows in the encoder's languages ({string.Join(", ", encoderLanguages)})");
         var normalized = rows.AsParallel().AsOrdered().Select(r => TextNormalizer.Normalize(r.Text)).ToArray();
-        var (embedded, fromCache) = Embed(encoder, [.. encoded.Select(i => normalized[i])], cache, ct);
-        var embeddings = new float[rows.Count][];
-        for (var k = 0; k < encoded.Length; k++) embeddings[encoded[k]] = embedded[k];
-        var embedSeconds = clock.Elapsed.TotalSeconds;
-        log($"embedded {encoded.Length} texts ({string.Join(", ", encoderLanguages)}) in {embedSeconds:0.0} s{(fromCache ? " (from the cache)" : "")}");
-        var labels = rows.Select(r => ModelTraining.Labels(r, categories)).ToArray();
-
-        // 1. Components on the fitting rows, scored on the validation rows in the encoder's languages.
         var (fit, validation) = LabelledData.SplitIndices(rows, validationFraction, training.Seed);
-        var ngramFit = ModelTraining.Train([.. fit.Select(i => rows[i])], categories, featurizer, training, 0.1, ct: ct);
-        var fitEncoded = fit.Where(i => embeddings[i] is not null).ToArray();
-        var (headsFit, _) = EncoderHeads.Train([.. fitEncoded.Select(i => embeddings[i])], [.. fitEncoded.Select(i => labels[i])], categories, heads, ct);
-        var features = new Featurizer(featurizer);
-        var validationNgram = validation.AsParallel().AsOrdered().Select(i => ngramFit.Model.Predict(features.Featurize(normalized[i]))).ToArray();
-        var validationEncoder = validation.Select(i => embeddings[i] is { } e ? headsFit.Predict(e) : null).ToArray();
-        var stacked = Enumerable.Range(0, validation.Length).Where(k => validationEncoder[k] is not null).ToArray();   // positions in validation
-        var combination = Stacking.Fit(categories, [.. stacked.Select(k => validationNgram[k])], [.. stacked.Select(k => validationEncoder[k]!)],
-            [.. stacked.Select(k => labels[validation[k]])], [.. stacked.Select(k => rowLanguages[validation[k]])], baseRate,
-            ngramOnly: [.. rowLanguages.Distinct().Where(l => !encoderLanguages.Contains(l))]);
-        // Thresholds on every validation row, as served: the other languages by the n-gram model alone.
-        var validationAll = Enumerable.Range(0, validation.Length).Select(k => validationEncoder[k] is { } e
-            ? Combine(combination, validationNgram[k], e, rowLanguages[validation[k]]) : validationNgram[k]).ToList();
-        var thresholds = Evaluator.TuneThresholds(categories.Count, validationAll, [.. validation.Select(i => labels[i])]);
-        log($"fitted the combination on {stacked.Length} validation rows (worst ECE {combination.EceMax:0.000}) at {clock.Elapsed.TotalSeconds:0} s");
-
-        // 2. Both components again on every row.
-        var ngram = ModelTraining.Train(rows, categories, featurizer, training, 0.1, ct: ct);
-        var (finalHeads, _) = EncoderHeads.Train([.. encoded.Select(i => embeddings[i])], [.. encoded.Select(i => labels[i])], categories, heads, ct);
-        var encoderOnnx = EncoderExport.ToBytes(finalHeads, File.ReadAllBytes(encoder.ModelPath), encoder.Tokenizer.Settings);
-        log($"trained both components on {rows.Count} rows at {clock.Elapsed.TotalSeconds:0} s");
-
-        // 3. The test rows, if any: the ensemble, and each component on its own (the encoder on its languages' rows).
-        EvaluationReport? evaluation = null, ngramEvaluation = null, encoderEvaluation = null;
-        if (test is { Count: > 0 })
+        // The two n-gram models need no embeddings: they train on threads of their own while the encoder embeds (with one
+        // training thread each, on the cores the encoder leaves idle). Each has its own seeded generator, so the models are
+        // the same as when they are trained one after the other.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var ngramFitTraining = Task.Run(() => ModelTraining.Train([.. fit.Select(i => rows[i])], categories, featurizer, training, 0.1, ct: stop.Token), stop.Token);
+        var ngramTraining = Task.Run(() => ModelTraining.Train(rows, categories, featurizer, training, 0.1, ct: stop.Token), stop.Token);
+        try
         {
-            var testLanguages = ModelTraining.Languages(test, languages) ?? [.. test.Select(_ => "und")];
-            var testNormalized = test.AsParallel().AsOrdered().Select(r => TextNormalizer.Normalize(r.Text)).ToArray();
-            var testEncoded = Enumerable.Range(0, test.Count).Where(i => combination.UsesEncoder(testLanguages[i])).ToArray();
-            var (testEmbeddings, _) = Embed(encoder, [.. testEncoded.Select(i => testNormalized[i])], cache, ct);
-            var testLabels = test.Select(r => ModelTraining.Labels(r, categories)).ToList();
-            var n = testNormalized.AsParallel().AsOrdered().Select(t => ngram.Model.Predict(features.Featurize(t))).ToList();
-            var combined = n.ToList();
-            var e = new List<float[]>();
-            for (var k = 0; k < testEncoded.Length; k++)
+            var (embedded, fromCache) = Embed(encoder, [.. encoded.Select(i => normalized[i])], cache, ct);
+            var embeddings = new float[rows.Count][];
+            for (var k = 0; k < encoded.Length; k++) embeddings[encoded[k]] = embedded[k];
+            var embedSeconds = clock.Elapsed.TotalSeconds;
+            log($"embedded {encoded.Length} texts ({string.Join(", ", encoderLanguages)}) in {embedSeconds:0.0} s{(fromCache ? " (from the cache)" : "")}");
+            var labels = rows.Select(r => ModelTraining.Labels(r, categories)).ToArray();
+
+            // 1. Components on the fitting rows, scored on the validation rows in the encoder's languages.
+            var fitEncoded = fit.Where(i => embeddings[i] is not null).ToArray();
+            var (headsFit, _) = EncoderHeads.Train([.. fitEncoded.Select(i => embeddings[i])], [.. fitEncoded.Select(i => labels[i])], categories, heads, ct);
+            var ngramFit = ngramFitTraining.GetAwaiter().GetResult();
+            var features = new Featurizer(featurizer);
+            var validationNgram = validation.AsParallel().AsOrdered().Select(i => ngramFit.Model.Predict(features.Featurize(normalized[i]))).ToArray();
+            var validationEncoder = validation.Select(i => embeddings[i] is { } e ? headsFit.Predict(e) : null).ToArray();
+            var stacked = Enumerable.Range(0, validation.Length).Where(k => validationEncoder[k] is not null).ToArray();   // positions in validation
+            var combination = Stacking.Fit(categories, [.. stacked.Select(k => validationNgram[k])], [.. stacked.Select(k => validationEncoder[k]!)],
+                [.. stacked.Select(k => labels[validation[k]])], [.. stacked.Select(k => rowLanguages[validation[k]])], baseRate,
+                ngramOnly: [.. rowLanguages.Distinct().Where(l => !encoderLanguages.Contains(l))]);
+            // Thresholds on every validation row, as served: the other languages by the n-gram model alone.
+            var validationAll = Enumerable.Range(0, validation.Length).Select(k => validationEncoder[k] is { } e
+                ? Combine(combination, validationNgram[k], e, rowLanguages[validation[k]]) : validationNgram[k]).ToList();
+            var thresholds = Evaluator.TuneThresholds(categories.Count, validationAll, [.. validation.Select(i => labels[i])]);
+            log($"fitted the combination on {stacked.Length} validation rows (worst ECE {combination.EceMax:0.000}) at {clock.Elapsed.TotalSeconds:0} s");
+
+            // 2. Both components again on every row.
+            var ngram = ngramTraining.GetAwaiter().GetResult();
+            var (finalHeads, _) = EncoderHeads.Train([.. encoded.Select(i => embeddings[i])], [.. encoded.Select(i => labels[i])], categories, heads, ct);
+            var encoderOnnx = EncoderExport.ToBytes(finalHeads, File.ReadAllBytes(encoder.ModelPath), encoder.Tokenizer.Settings);
+            log($"trained both components on {rows.Count} rows at {clock.Elapsed.TotalSeconds:0} s");
+
+            // 3. The test rows, if any: the ensemble, and each component on its own (the encoder on its languages' rows).
+            EvaluationReport? evaluation = null, ngramEvaluation = null, encoderEvaluation = null;
+            if (test is { Count: > 0 })
             {
-                var i = testEncoded[k];
-                e.Add(finalHeads.Predict(testEmbeddings[k]));
-                combined[i] = Combine(combination, n[i], e[k], testLanguages[i]);
+                var testLanguages = ModelTraining.Languages(test, languages) ?? [.. test.Select(_ => "und")];
+                var testNormalized = test.AsParallel().AsOrdered().Select(r => TextNormalizer.Normalize(r.Text)).ToArray();
+                var testEncoded = Enumerable.Range(0, test.Count).Where(i => combination.UsesEncoder(testLanguages[i])).ToArray();
+                var (testEmbeddings, _) = Embed(encoder, [.. testEncoded.Select(i => testNormalized[i])], cache, ct);
+                var testLabels = test.Select(r => ModelTraining.Labels(r, categories)).ToList();
+                var n = testNormalized.AsParallel().AsOrdered().Select(t => ngram.Model.Predict(features.Featurize(t))).ToList();
+                var combined = n.ToList();
+                var e = new List<float[]>();
+                for (var k = 0; k < testEncoded.Length; k++)
+                {
+                    var i = testEncoded[k];
+                    e.Add(finalHeads.Predict(testEmbeddings[k]));
+                    combined[i] = Combine(combination, n[i], e[k], testLanguages[i]);
+                }
+                evaluation = Evaluator.Evaluate(categories, combined, testLabels, thresholds, testLanguages, note: source);
+                ngramEvaluation = Evaluator.Evaluate(categories, n, testLabels, ngram.Model.Thresholds, testLanguages, note: "ngram component");
+                encoderEvaluation = Evaluator.Evaluate(categories, e, [.. testEncoded.Select(i => testLabels[i])], [.. Enumerable.Repeat(0.5f, categories.Count)],
+                    [.. testEncoded.Select(i => testLanguages[i])], note: "encoder component");
+                log($"test macro PR-AUC: ensemble {evaluation.MacroPrAuc:0.000}, n-gram {ngramEvaluation.MacroPrAuc:0.000}, encoder {encoderEvaluation.MacroPrAuc:0.000} (on its languages)");
             }
-            evaluation = Evaluator.Evaluate(categories, combined, testLabels, thresholds, testLanguages, note: source);
-            ngramEvaluation = Evaluator.Evaluate(categories, n, testLabels, ngram.Model.Thresholds, testLanguages, note: "ngram component");
-            encoderEvaluation = Evaluator.Evaluate(categories, e, [.. testEncoded.Select(i => testLabels[i])], [.. Enumerable.Repeat(0.5f, categories.Count)],
-                [.. testEncoded.Select(i => testLanguages[i])], note: "encoder component");
-            log($"test macro PR-AUC: ensemble {evaluation.MacroPrAuc:0.000}, n-gram {ngramEvaluation.MacroPrAuc:0.000}, encoder {encoderEvaluation.MacroPrAuc:0.000} (on its languages)");
-        }
 
-        var card = ngram.Card with
+            var card = ngram.Card with
+            {
+                Kind = ModelKinds.Ensemble,
+                Thresholds = thresholds,
+                Evaluation = evaluation,
+                Source = source,
+                DataHash = LabelledData.Hash(rows),
+                Combination = combination,
+                Components =
+                [
+                    new ComponentCard(ModelKinds.Ngram, ModelPackage.NgramFile, ngramEvaluation),
+                    new ComponentCard(ModelKinds.Encoder, ModelPackage.EncoderFile, encoderEvaluation, EncoderFiles.Name, encoder.Tokenizer.Settings, heads,
+                        [.. encoderLanguages]),
+                ],
+            };
+            var package = new ModelPackage(card, ngram.Onnx, encoderOnnx, File.ReadAllBytes(encoder.VocabularyPath)).Validate();
+            return new Result(package, embedSeconds, fromCache);
+        }
+        catch
         {
-            Kind = ModelKinds.Ensemble,
-            Thresholds = thresholds,
-            Evaluation = evaluation,
-            Source = source,
-            DataHash = LabelledData.Hash(rows),
-            Combination = combination,
-            Components =
-            [
-                new ComponentCard(ModelKinds.Ngram, ModelPackage.NgramFile, ngramEvaluation),
-                new ComponentCard(ModelKinds.Encoder, ModelPackage.EncoderFile, encoderEvaluation, EncoderFiles.Name, encoder.Tokenizer.Settings, heads,
-                    [.. encoderLanguages]),
-            ],
-        };
-        var package = new ModelPackage(card, ngram.Onnx, encoderOnnx, File.ReadAllBytes(encoder.VocabularyPath)).Validate();
-        return new Result(package, embedSeconds, fromCache);
+            stop.Cancel();
+            throw;
+        }
+        finally
+        {
+            // Nothing keeps training behind a failure or a cancellation.
+            try { Task.WaitAll(ngramFitTraining, ngramTraining); }
+            catch (AggregateException) { }
+        }
     }
 
     /// <summary>The combined scores of one text, as <see cref="Serving.LoadedModel.Combine"/> serves them (without the rest-of-text part).</summary>
