@@ -13,18 +13,25 @@ namespace BirbalAI.IntegrationTests.Abuse;
 /// The standing abuse suite, concurrency part: every "exactly once" decision and every counted limit holds when the
 /// same thing is asked many times at once. Modules that add such an update add it here.
 /// </summary>
-public sealed class ConcurrencyTests : IAsyncLifetime
+public sealed class ConcurrencyTests(ConcurrencyTests.Fixture fixture) : IClassFixture<ConcurrencyTests.Fixture>
 {
-    const int Parallel = 12;
-    readonly App app = new();
-
-    public async ValueTask InitializeAsync()
+    /// <summary>One app for the class, with the policy that holds instead of rejecting saved once: each test works with its own people, rooms and messages.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        await app.InitializeAsync();
-        app.WithStarterModel().With("Chat:SendLimit", "1000").With("Identity:ApiPerClientLimit", "10000");
+        public App App { get; } = new();
+
+        public async ValueTask InitializeAsync()
+        {
+            await App.InitializeAsync();
+            App.WithStarterModel().With("Chat:SendLimit", "1000").With("Identity:ApiPerClientLimit", "10000");
+            await StarterModels.HoldNeverRejectAsync(App);
+        }
+
+        public ValueTask DisposeAsync() => App.DisposeAsync();
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    const int Parallel = 12;
+    readonly App app = fixture.App;
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -65,7 +72,6 @@ public sealed class ConcurrencyTests : IAsyncLifetime
 
     async Task<(Person First, Person Second, Guid Held)> HeldMessageWithTwoModeratorsAsync()
     {
-        await StarterModels.HoldNeverRejectAsync(app);
         Person owner = await PersonAsync(app), other = await PersonAsync(app), author = await PersonAsync(app);
         var room = await RoomAsync(owner, other);
         Assert.Equal(HttpStatusCode.Accepted, (await owner.Client.PostAsJsonAsync($"/api/chat/rooms/{room}/members", new { email = author.Email }, Ct)).StatusCode);
@@ -116,7 +122,6 @@ public sealed class ConcurrencyTests : IAsyncLifetime
     [Fact]
     public async Task Concurrent_edits_of_one_message_never_overwrite_a_hold_and_store_one_whole_edit()
     {
-        await StarterModels.HoldNeverRejectAsync(app);
         var author = await PersonAsync(app);
         var room = await RoomAsync(author);
         var message = await SendAsync(author, room, StarterModels.Clean);

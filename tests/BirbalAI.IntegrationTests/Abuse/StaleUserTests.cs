@@ -21,14 +21,31 @@ namespace BirbalAI.IntegrationTests.Abuse;
 /// pages (cookie), REST (JWT and key), the hub (open connections are closed on every replica) and gRPC. Modules
 /// that add a surface add it here.
 /// </summary>
-public sealed class StaleUserTests : TwoReplicas
+public sealed class StaleUserTests(StaleUserTests.Deployment deployment) : IClassFixture<StaleUserTests.Deployment>
 {
-    public override async ValueTask InitializeAsync()
+    /// <summary>Two replicas of one deployment for the class: each test disables, downgrades or revokes only its own people and keys.</summary>
+    public sealed class Deployment : IAsyncLifetime
     {
-        await base.InitializeAsync();
-        First.WithStarterModel();
-        Second.WithStarterModel();
+        public App First { get; } = new();
+        public App Second { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync()
+        {
+            await First.InitializeAsync();
+            First.WithStarterModel();
+            Second = App.ReplicaOf(First);
+            Second.WithStarterModel();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Second.DisposeAsync();
+            await First.DisposeAsync();
+        }
     }
+
+    App First => deployment.First;
+    App Second => deployment.Second;
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 

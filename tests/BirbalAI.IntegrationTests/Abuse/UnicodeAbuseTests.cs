@@ -15,20 +15,29 @@ namespace BirbalAI.IntegrationTests.Abuse;
 /// gRPC, chat messages and room names). Every answer is a clear one — a verdict, or a refusal that names the
 /// limit — and never a server error. Modules that add a text input add it here.
 /// </summary>
-public sealed class UnicodeAbuseTests : IAsyncLifetime
+public sealed class UnicodeAbuseTests(UnicodeAbuseTests.Fixture fixture) : IClassFixture<UnicodeAbuseTests.Fixture>, IAsyncLifetime
 {
-    readonly App app = new();
+    /// <summary>One app for the class: each test calls with a key of its own.</summary>
+    public sealed class Fixture : IAsyncLifetime
+    {
+        public App App { get; } = new();
+
+        public async ValueTask InitializeAsync()
+        {
+            await App.InitializeAsync();
+            App.WithStarterModel().With("Chat:SendLimit", "1000").With("Identity:ApiPerClientLimit", "10000");
+        }
+
+        public ValueTask DisposeAsync() => App.DisposeAsync();
+    }
+
+    readonly App app = fixture.App;
     HttpClient api = null!;
     string key = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        await app.InitializeAsync();
-        app.WithStarterModel().With("Chat:SendLimit", "1000").With("Identity:ApiPerClientLimit", "10000");
-        (api, key, _) = await Accounts.WithApiKeyAsync(app, Roles.Member);
-    }
+    public async ValueTask InitializeAsync() => (api, key, _) = await Accounts.WithApiKeyAsync(app, Roles.Member);
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 

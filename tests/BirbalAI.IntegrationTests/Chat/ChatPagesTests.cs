@@ -6,18 +6,28 @@ using BirbalAI.Testing;
 
 namespace BirbalAI.IntegrationTests.Chat;
 
-/// <summary>The chat pages: what each member's page shows, filters on render, paging back, forms that refuse clearly.</summary>
-public sealed class ChatPagesTests : IAsyncLifetime
+/// <summary>
+/// The chat pages: what each member's page shows, filters on render, paging back, forms that refuse clearly. One app for
+/// the class, with the policy that holds instead of rejecting saved once (no test here expects a rejection); each test
+/// works with its own people and rooms.
+/// </summary>
+public sealed class ChatPagesTests(ChatPagesTests.Fixture fixture) : IClassFixture<ChatPagesTests.Fixture>
 {
-    readonly App app = new();
-
-    public async ValueTask InitializeAsync()
+    public sealed class Fixture : IAsyncLifetime
     {
-        await app.InitializeAsync();
-        app.WithStarterModel().With("Chat:PageSize", "2");
+        public App App { get; } = new();
+
+        public async ValueTask InitializeAsync()
+        {
+            await App.InitializeAsync();
+            App.WithStarterModel().With("Chat:PageSize", "2");
+            await StarterModels.HoldNeverRejectAsync(App);
+        }
+
+        public ValueTask DisposeAsync() => App.DisposeAsync();
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    readonly App app = fixture.App;
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -30,7 +40,6 @@ public sealed class ChatPagesTests : IAsyncLifetime
     [Fact]
     public async Task Another_members_held_message_is_not_on_my_page_and_mine_is_marked_pending_review()
     {
-        await StarterModels.HoldNeverRejectAsync(app);
         var ann = await MemberAsync();
         var bob = await MemberAsync();
         var room = (await (await ann.Api.PostAsJsonAsync("/api/chat/rooms", new { name = "porch", isPrivate = false }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();

@@ -9,31 +9,42 @@ using Npgsql;
 
 namespace BirbalAI.IntegrationTests.Chat;
 
-/// <summary>Rooms and messages over REST: moderated before anyone sees them; held and rejected ones never leak.</summary>
-public sealed class ChatTests : IAsyncLifetime
+/// <summary>
+/// Rooms and messages over REST: moderated before anyone sees them; held ones never leak. One app for the class, with the
+/// policy that holds instead of rejecting saved once (version 2); each test works with its own people and rooms.
+/// </summary>
+public sealed class ChatTests(ChatTests.Fixture fixture) : IClassFixture<ChatTests.Fixture>
 {
-    readonly App app = new();
-
-    public async ValueTask InitializeAsync()
+    public sealed class Fixture : IAsyncLifetime
     {
-        await app.InitializeAsync();
-        app.WithStarterModel().With("Chat:SendLimit", "1000");
+        public App App { get; } = new();
+
+        public async ValueTask InitializeAsync()
+        {
+            await App.InitializeAsync();
+            App.WithStarterModel().With("Chat:SendLimit", "1000");
+            await StarterModels.HoldNeverRejectAsync(App);
+        }
+
+        public ValueTask DisposeAsync() => App.DisposeAsync();
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    readonly App app = fixture.App;
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public sealed record Person(HttpClient Client, Guid Id, string Email);
 
-    async Task<Person> PersonAsync(string role = Roles.Member)
+    Task<Person> PersonAsync(string role = Roles.Member) => PersonAsync(app, role);
+
+    internal static async Task<Person> PersonAsync(App app, string role = Roles.Member)
     {
         var (client, _, id, email) = await Accounts.PersonAsync(app, role);
         return new Person(client, id, email);
     }
 
     /// <summary>A room made by <paramref name="owner"/> (its moderator) with <paramref name="others"/> in it.</summary>
-    static async Task<Guid> RoomAsync(Person owner, bool isPrivate, params Person[] others)
+    internal static async Task<Guid> RoomAsync(Person owner, bool isPrivate, params Person[] others)
     {
         var created = await owner.Client.PostAsJsonAsync("/api/chat/rooms", new { name = "garden club", isPrivate }, Ct);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -43,22 +54,19 @@ public sealed class ChatTests : IAsyncLifetime
         return id;
     }
 
-    static async Task<JsonElement> SendAsync(Person who, Guid room, string text)
+    internal static async Task<JsonElement> SendAsync(Person who, Guid room, string text)
     {
         var response = await who.Client.PostAsJsonAsync($"/api/chat/rooms/{room}/messages", new { text }, Ct);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
     }
 
-    static async Task<List<JsonElement>> HistoryAsync(Person who, Guid room) =>
+    internal static async Task<List<JsonElement>> HistoryAsync(Person who, Guid room) =>
         (await who.Client.GetFromJsonAsync<JsonElement>($"/api/chat/rooms/{room}/messages", Ct)).EnumerateArray().ToList();
-
-    Task HoldInsteadOfRejectAsync() => StarterModels.HoldNeverRejectAsync(app);
 
     [Fact]
     public async Task A_clean_message_reaches_the_room_and_a_held_one_only_its_author_with_the_event_in_the_outbox()
     {
-        await HoldInsteadOfRejectAsync();
         Person ann = await PersonAsync(), bob = await PersonAsync();
         var room = await RoomAsync(ann, isPrivate: false, bob);
 
@@ -72,8 +80,8 @@ public sealed class ChatTests : IAsyncLifetime
         var rooms = await bob.Client.GetFromJsonAsync<JsonElement>("/api/chat/rooms", Ct);
         Assert.Equal(0, rooms.EnumerateArray().Single(r => r.GetProperty("id").GetGuid() == room).GetProperty("unread").GetInt64());   // read just now
         await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
-        var payload = await connection.ExecuteScalarAsync<string>("select payload::text from platform.outbox where wire_name = 'chat.message-held.v1'");
-        Assert.Contains(held.GetProperty("id").GetGuid().ToString(), payload);
+        var payloads = await connection.QueryAsync<string>("select payload::text from platform.outbox where wire_name = 'chat.message-held.v1'");
+        Assert.Single(payloads, p => p.Contains(held.GetProperty("id").GetGuid().ToString()));
         var stored = await connection.QuerySingleAsync<(int ModelVersion, int PolicyVersion, string Scores)>(
             "select model_version, policy_version, scores::text from chat.messages where id = @Id", new { Id = held.GetProperty("id").GetGuid() });
         Assert.Equal((1, 2), (stored.ModelVersion, stored.PolicyVersion));
@@ -83,7 +91,6 @@ public sealed class ChatTests : IAsyncLifetime
     [Fact]
     public async Task Unread_counts_only_approved_messages_of_others()
     {
-        await HoldInsteadOfRejectAsync();
         Person ann = await PersonAsync(), bob = await PersonAsync();
         var room = await RoomAsync(ann, isPrivate: false, bob);
         await bob.Client.GetAsync($"/api/chat/rooms/{room}/messages", Ct);   // bob has read the room
@@ -96,23 +103,8 @@ public sealed class ChatTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_rejected_message_is_refused_with_its_categories_and_shown_to_nobody_else()
-    {
-        Person ann = await PersonAsync(), bob = await PersonAsync();
-        var room = await RoomAsync(ann, isPrivate: false, bob);
-
-        var rejected = await SendAsync(ann, room, StarterModels.Threat);
-
-        Assert.Equal("rejected", rejected.GetProperty("status").GetString());
-        Assert.Contains("harassment", rejected.GetProperty("flagged").EnumerateArray().Select(f => f.GetString()));
-        Assert.Empty(await HistoryAsync(bob, room));
-        Assert.Single(await HistoryAsync(ann, room));
-    }
-
-    [Fact]
     public async Task An_edit_that_turns_a_clean_message_toxic_is_held_again_and_leaves_the_room()
     {
-        await HoldInsteadOfRejectAsync();
         Person ann = await PersonAsync(), bob = await PersonAsync();
         var room = await RoomAsync(ann, isPrivate: false, bob);
         var id = (await SendAsync(ann, room, StarterModels.Clean)).GetProperty("id").GetGuid();
@@ -128,7 +120,6 @@ public sealed class ChatTests : IAsyncLifetime
     [Fact]
     public async Task A_room_moderator_releases_a_held_message_into_its_original_place_audited_and_a_member_may_not()
     {
-        await HoldInsteadOfRejectAsync();
         Person mod = await PersonAsync(), ann = await PersonAsync(), bob = await PersonAsync();
         var room = await RoomAsync(mod, isPrivate: false, ann, bob);
         var held = (await SendAsync(ann, room, StarterModels.Threat)).GetProperty("id").GetGuid();
@@ -153,7 +144,6 @@ public sealed class ChatTests : IAsyncLifetime
     [Fact]
     public async Task Two_reviewers_deciding_at_once_decide_once()
     {
-        await HoldInsteadOfRejectAsync();
         Person mod = await PersonAsync(), ann = await PersonAsync();
         var room = await RoomAsync(mod, isPrivate: false, ann);
         var held = (await SendAsync(ann, room, StarterModels.Threat)).GetProperty("id").GetGuid();
@@ -269,5 +259,33 @@ public sealed class ChatTests : IAsyncLifetime
         Assert.Equal(await existing.Content.ReadAsStringAsync(Ct), await unknown.Content.ReadAsStringAsync(Ct));
         Assert.Equal(HttpStatusCode.OK, (await bob.Client.GetAsync($"/api/chat/rooms/{room}/messages", Ct)).StatusCode);   // bob is in
         Assert.Equal(HttpStatusCode.BadRequest, (await mod.Client.PostAsJsonAsync($"/api/chat/rooms/{room}/members", new { email = " " }, Ct)).StatusCode);
+    }
+}
+
+/// <summary>A rejection needs the default policy, which <see cref="ChatTests"/> replaces: this test keeps an app of its own.</summary>
+public sealed class ChatRejectionTests : IAsyncLifetime
+{
+    readonly App app = new();
+
+    public async ValueTask InitializeAsync()
+    {
+        await app.InitializeAsync();
+        app.WithStarterModel().With("Chat:SendLimit", "1000");
+    }
+
+    public ValueTask DisposeAsync() => app.DisposeAsync();
+
+    [Fact]
+    public async Task A_rejected_message_is_refused_with_its_categories_and_shown_to_nobody_else()
+    {
+        ChatTests.Person ann = await ChatTests.PersonAsync(app), bob = await ChatTests.PersonAsync(app);
+        var room = await ChatTests.RoomAsync(ann, isPrivate: false, bob);
+
+        var rejected = await ChatTests.SendAsync(ann, room, StarterModels.Threat);
+
+        Assert.Equal("rejected", rejected.GetProperty("status").GetString());
+        Assert.Contains("harassment", rejected.GetProperty("flagged").EnumerateArray().Select(f => f.GetString()));
+        Assert.Empty(await ChatTests.HistoryAsync(bob, room));
+        Assert.Single(await ChatTests.HistoryAsync(ann, room));
     }
 }

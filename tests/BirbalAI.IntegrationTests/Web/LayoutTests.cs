@@ -7,21 +7,27 @@ using BirbalAI.Testing;
 namespace BirbalAI.IntegrationTests.Web;
 
 /// <summary>The one layout renders Platform's admin-navigation registry: each link only for those its policy admits.</summary>
-public sealed class LayoutTests : IAsyncLifetime
+public sealed class LayoutTests(LayoutTests.Fixture fixture) : IClassFixture<LayoutTests.Fixture>
 {
-    readonly App app = new();
-
-    public async ValueTask InitializeAsync()
+    /// <summary>One app for the class, with two sample links registered: the tests only read pages, each as its own people.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        await app.InitializeAsync();
-        app.WithServices(services =>
+        public App App { get; } = new();
+
+        public async ValueTask InitializeAsync()
         {
-            services.AddAdminLink("Sample jobs", "/sample/jobs", policy: Policies.Admin, order: 20);
-            services.AddAdminLink("Sample help", "/sample/help", policy: null, order: 10);
-        });
+            await App.InitializeAsync();
+            App.WithServices(services =>
+            {
+                services.AddAdminLink("Sample jobs", "/sample/jobs", policy: Policies.Admin, order: 20);
+                services.AddAdminLink("Sample help", "/sample/help", policy: null, order: 10);
+            });
+        }
+
+        public ValueTask DisposeAsync() => App.DisposeAsync();
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    readonly App app = fixture.App;
 
     static string[] AdminLinks(IParentNode page) =>
         page.QuerySelectorAll("nav[aria-label='Admin portal'] a").Select(a => $"{a.TextContent} {a.GetAttribute("href")}").ToArray();

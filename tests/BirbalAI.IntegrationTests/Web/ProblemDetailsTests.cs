@@ -8,17 +8,23 @@ using Microsoft.Extensions.DependencyInjection;
 namespace BirbalAI.IntegrationTests.Web;
 
 /// <summary>Every /api error is RFC 7807 problem details, including errors of middleware a module adds.</summary>
-public sealed class ProblemDetailsTests : IAsyncLifetime
+public sealed class ProblemDetailsTests(ProblemDetailsTests.Fixture fixture) : IClassFixture<ProblemDetailsTests.Fixture>
 {
-    readonly App app = new();
-
-    public async ValueTask InitializeAsync()
+    /// <summary>One app for the class, with the throwing endpoints added: the tests only send requests that change nothing.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        await app.InitializeAsync();
-        app.WithServices(services => services.AddSingleton<IStartupFilter, ThrowingEndpoint>());
+        public App App { get; } = new();
+
+        public async ValueTask InitializeAsync()
+        {
+            await App.InitializeAsync();
+            App.WithServices(services => services.AddSingleton<IStartupFilter, ThrowingEndpoint>());
+        }
+
+        public ValueTask DisposeAsync() => App.DisposeAsync();
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    readonly App app = fixture.App;
 
     static async Task<JsonElement> ProblemAsync(HttpResponseMessage response)
     {
