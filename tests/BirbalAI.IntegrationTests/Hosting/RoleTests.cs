@@ -7,8 +7,22 @@ using Microsoft.Extensions.Hosting;
 
 namespace BirbalAI.IntegrationTests.Hosting;
 
-public sealed class RoleTests : IAsyncLifetime
+public sealed class RoleTests(RoleTests.Fixture fixture) : IClassFixture<RoleTests.Fixture>, IAsyncLifetime
 {
+    /// <summary>The role "all" for the class: its tests only look; the other roles get an app per test.</summary>
+    public sealed class Fixture : IAsyncLifetime
+    {
+        public App All { get; } = new();
+
+        public async ValueTask InitializeAsync()
+        {
+            await All.InitializeAsync();
+            All.With("role", "all");
+        }
+
+        public ValueTask DisposeAsync() => All.DisposeAsync();
+    }
+
     readonly List<App> apps = [];
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
@@ -59,7 +73,7 @@ public sealed class RoleTests : IAsyncLifetime
     [Fact]
     public async Task All_does_both()
     {
-        var all = await StartAsync("all");
+        var all = fixture.All;
 
         Assert.Equal(["BackgroundJobServerHostedService", "EventConsumers", "OutboxRelay"], BackgroundWork(all));
         Assert.Equal(HttpStatusCode.OK, (await all.CreateClient().GetAsync("/", TestContext.Current.CancellationToken)).StatusCode);
@@ -68,7 +82,7 @@ public sealed class RoleTests : IAsyncLifetime
     [Fact]
     public async Task The_Hangfire_dashboard_is_for_Admins_only()
     {
-        var app = await StartAsync("all");
+        var app = fixture.All;
         var anonymous = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
 
         var toSignIn = await anonymous.GetAsync("/hangfire", TestContext.Current.CancellationToken);

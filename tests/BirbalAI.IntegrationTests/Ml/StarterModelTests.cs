@@ -9,20 +9,27 @@ using Microsoft.Extensions.DependencyInjection;
 namespace BirbalAI.IntegrationTests.Ml;
 
 /// <summary>The product moderates from its first start: the starter model is registered and made production.</summary>
-public sealed class StarterModelTests : IAsyncLifetime
+public sealed class StarterModelTests(StarterModelTests.Fixture fixture) : IClassFixture<StarterModelTests.Fixture>
 {
-    readonly App app = new();
-    string directory = null!;
-
-    public async ValueTask InitializeAsync()
+    /// <summary>One app for the class with the starter model: no test registers or promotes a version on it.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
+        public App App { get; } = new();
+
         // The cache `make test` fills; trained here when it is empty.
-        directory = StarterModels.Directory;
-        await app.InitializeAsync();
-        app.With("Ml:StarterModelDirectory", directory);
+        public string Directory { get; } = StarterModels.Directory;
+
+        public async ValueTask InitializeAsync()
+        {
+            await App.InitializeAsync();
+            App.With("Ml:StarterModelDirectory", Directory);
+        }
+
+        public ValueTask DisposeAsync() => App.DisposeAsync();
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    readonly App app = fixture.App;
+    readonly string directory = fixture.Directory;
 
     [Fact]
     public async Task The_starter_model_is_the_first_production_version_with_its_metrics_marked_as_the_starter_corpus()

@@ -10,19 +10,26 @@ using Microsoft.Extensions.DependencyInjection;
 namespace BirbalAI.IntegrationTests.Moderation;
 
 /// <summary>POST /api/moderation/check, IModerator for other modules, and the Try-it page.</summary>
-public sealed class CheckModerationTests : IAsyncLifetime
+public sealed class CheckModerationTests(CheckModerationTests.Fixture fixture) : IClassFixture<CheckModerationTests.Fixture>
 {
-    readonly App app = new();
-    HttpClient api = null!;
-
-    public async ValueTask InitializeAsync()
+    /// <summary>One app for the class, and one member's key: no test changes the policy or the models.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        await app.InitializeAsync();
-        app.WithStarterModel();
-        (api, _, _) = await Accounts.WithApiKeyAsync(app, Roles.Member);
+        public App App { get; } = new();
+        public HttpClient Api { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync()
+        {
+            await App.InitializeAsync();
+            App.WithStarterModel();
+            (Api, _, _) = await Accounts.WithApiKeyAsync(App, Roles.Member);
+        }
+
+        public ValueTask DisposeAsync() => App.DisposeAsync();
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    readonly App app = fixture.App;
+    readonly HttpClient api = fixture.Api;
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 

@@ -11,21 +11,28 @@ namespace BirbalAI.IntegrationTests.Moderation;
 /// score and the one that drove it; a language the encoder does not read is the n-gram model's alone. A policy that
 /// reviews from 0.0001 makes nearly every category "not approved", so little here depends on what the model is sure of.
 /// </summary>
-public sealed class EnsembleModerationTests : IAsyncLifetime
+public sealed class EnsembleModerationTests(EnsembleModerationTests.Fixture fixture) : IClassFixture<EnsembleModerationTests.Fixture>
 {
-    readonly App app = new();
-    HttpClient admin = null!;
-
-    public async ValueTask InitializeAsync()
+    /// <summary>One app for the class with the starter ensemble and the policy above, saved once: the tests only read.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        await app.InitializeAsync();
-        app.With("Ml:StarterModelDirectory", StarterModels.Directory);
-        (admin, _, _) = await Accounts.WithApiKeyAsync(app, Roles.Admin);
-        var thresholds = BirbalAI.Ml.Categories.Default.ToDictionary(c => c, _ => new { review = 0.0001f, reject = 1f });
-        (await admin.PutAsJsonAsync("/api/ml/policy", new { thresholds }, Ct)).EnsureSuccessStatusCode();
+        public App App { get; } = new();
+        public HttpClient Admin { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync()
+        {
+            await App.InitializeAsync();
+            App.With("Ml:StarterModelDirectory", StarterModels.Directory);
+            (Admin, _, _) = await Accounts.WithApiKeyAsync(App, Roles.Admin);
+            var thresholds = BirbalAI.Ml.Categories.Default.ToDictionary(c => c, _ => new { review = 0.0001f, reject = 1f });
+            (await Admin.PutAsJsonAsync("/api/ml/policy", new { thresholds })).EnsureSuccessStatusCode();
+        }
+
+        public ValueTask DisposeAsync() => App.DisposeAsync();
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    readonly App app = fixture.App;
+    readonly HttpClient admin = fixture.Admin;
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 

@@ -9,19 +9,29 @@ using Grpc.Net.Client;
 namespace BirbalAI.IntegrationTests.Moderation;
 
 /// <summary>gRPC birbal.moderation.v1.Moderation with Grpc.Net.Client: unary, bidirectional streaming, errors as status codes.</summary>
-public sealed class GrpcTests : IAsyncLifetime
+public sealed class GrpcTests(GrpcTests.Fixture fixture) : IClassFixture<GrpcTests.Fixture>
 {
-    readonly App app = new();
-    string key = null!;
-
-    public async ValueTask InitializeAsync()
+    /// <summary>
+    /// One app for the class, and one member's key: no test changes the policy or the models, and the rate-limit tests
+    /// count on replicas of their own with keys of their own.
+    /// </summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        await app.InitializeAsync();
-        app.WithStarterModel();
-        (_, key, _) = await Accounts.WithApiKeyAsync(app, Roles.Member);
+        public App App { get; } = new();
+        public string Key { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync()
+        {
+            await App.InitializeAsync();
+            App.WithStarterModel();
+            (_, Key, _) = await Accounts.WithApiKeyAsync(App, Roles.Member);
+        }
+
+        public ValueTask DisposeAsync() => App.DisposeAsync();
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    readonly App app = fixture.App;
+    readonly string key = fixture.Key;
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 

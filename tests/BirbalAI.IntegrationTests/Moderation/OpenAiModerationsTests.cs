@@ -15,21 +15,29 @@ namespace BirbalAI.IntegrationTests.Moderation;
 /// POST /v1/moderations through the official OpenAI .NET SDK, on a real socket, with only the endpoint changed
 /// (and a Birbal API key as the SDK's key).
 /// </summary>
-public sealed class OpenAiModerationsTests : IAsyncLifetime
+public sealed class OpenAiModerationsTests(OpenAiModerationsTests.Fixture fixture) : IClassFixture<OpenAiModerationsTests.Fixture>
 {
-    readonly App app = new();
-    Uri address = null!;
-    string key = null!;
-
-    public async ValueTask InitializeAsync()
+    /// <summary>One app on a socket for the class, and one member's key: no test changes the policy or the models.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        await app.InitializeAsync();
-        app.WithStarterModel();
-        address = app.StartOnSocket();
-        (_, key, _) = await Accounts.WithApiKeyAsync(app, Roles.Member);
+        public App App { get; } = new();
+        public Uri Address { get; private set; } = null!;
+        public string Key { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync()
+        {
+            await App.InitializeAsync();
+            App.WithStarterModel();
+            Address = App.StartOnSocket();
+            (_, Key, _) = await Accounts.WithApiKeyAsync(App, Roles.Member);
+        }
+
+        public ValueTask DisposeAsync() => App.DisposeAsync();
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    readonly App app = fixture.App;
+    readonly Uri address = fixture.Address;
+    readonly string key = fixture.Key;
 
     ModerationClient Client(string model = "omni-moderation-latest", string? apiKey = null) =>
         new(model, new ApiKeyCredential(apiKey ?? key), new OpenAIClientOptions { Endpoint = new Uri(address, "/v1") });

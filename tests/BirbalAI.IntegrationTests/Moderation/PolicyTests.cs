@@ -10,17 +10,40 @@ using Npgsql;
 
 namespace BirbalAI.IntegrationTests.Moderation;
 
-/// <summary>The policy: versioned, validated, audited, edited on a page and through the API, in force on every replica.</summary>
-public sealed class PolicyTests : TwoReplicas
+/// <summary>
+/// The policy: versioned, validated, audited, edited on a page and through the API, in force on every replica.
+/// The replicas are shared by the class, so each test counts versions from the one in force when it starts.
+/// </summary>
+public sealed class PolicyTests(PolicyTests.Fixture fixture) : IClassFixture<PolicyTests.Fixture>
 {
-    public override async ValueTask InitializeAsync()
+    /// <summary>Two instances of one deployment for the class (see <see cref="TwoReplicas"/>).</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        await base.InitializeAsync();
-        First.WithStarterModel();
-        Second.WithStarterModel();
+        public App First { get; } = new();
+        public App Second { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync()
+        {
+            await First.InitializeAsync();
+            Second = App.ReplicaOf(First);
+            First.WithStarterModel();
+            Second.WithStarterModel();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Second.DisposeAsync();
+            await First.DisposeAsync();
+        }
     }
 
+    App First => fixture.First;
+    App Second => fixture.Second;
+
     static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    static async Task<int> VersionAsync(HttpClient client) =>
+        (await client.GetFromJsonAsync<JsonElement>("/api/ml/policy", Ct)).GetProperty("version").GetInt32();
 
     static Dictionary<string, object> Thresholds(float review, float reject) =>
         BirbalAI.Ml.Categories.Default.ToDictionary(c => c, _ => (object)new { review, reject });
@@ -31,20 +54,21 @@ public sealed class PolicyTests : TwoReplicas
         var (admin, _, adminId) = await Accounts.WithApiKeyAsync(First, Roles.Admin);
         var moderator = Second.Services.GetRequiredService<IModerator>();
         Assert.Equal(ModerationAction.Reject, (await moderator.ModerateAsync(StarterModels.Threat, Ct)).Action);
+        var version = await VersionAsync(admin);
 
-        var response = await admin.PutAsJsonAsync("/api/ml/policy", new { thresholds = Thresholds(0.999f, 1f), note = "only the surest", expectedVersion = 1 }, Ct);
+        var response = await admin.PutAsJsonAsync("/api/ml/policy", new { thresholds = Thresholds(0.999f, 1f), note = "only the surest", expectedVersion = version }, Ct);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var saved = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
-        Assert.Equal(2, saved.RootElement.GetProperty("version").GetInt32());
-        await Eventually.TrueAsync(async () => (await moderator.ModerateAsync(StarterModels.Threat, Ct)).PolicyVersion == 2, "the second replica uses version 2");
+        Assert.Equal(version + 1, saved.RootElement.GetProperty("version").GetInt32());
+        await Eventually.TrueAsync(async () => (await moderator.ModerateAsync(StarterModels.Threat, Ct)).PolicyVersion == version + 1, $"the second replica uses version {version + 1}");
         var verdict = await moderator.ModerateAsync(StarterModels.Clean, Ct);
         Assert.All(verdict.Categories, c => Assert.Equal((0.999f, 1f), (c.ReviewThreshold, c.RejectThreshold)));
         await using var connection = await First.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
         var audit = await connection.QuerySingleAsync<(Guid Actor, string Subject, string Details)>(
-            "select actor_id, subject, details::text from identity.audit_log where kind = 'ml.policy-changed'");
+            "select actor_id, subject, details::text from identity.audit_log where kind = 'ml.policy-changed' and actor_id = @adminId", new { adminId });
         Assert.Equal(adminId, audit.Actor);
-        Assert.Equal("policy v2", audit.Subject);
+        Assert.Equal($"policy v{version + 1}", audit.Subject);
         Assert.Contains("only the surest", audit.Details);
     }
 
@@ -56,6 +80,7 @@ public sealed class PolicyTests : TwoReplicas
         thresholds["hate"] = new { review = 0.9f, reject = 0.5f };
         thresholds["spam"] = new { review = 0.1f, reject = 0.2f };
         thresholds.Remove("violence");
+        var version = await VersionAsync(admin);
 
         var response = await admin.PutAsJsonAsync("/api/ml/policy", new { thresholds }, Ct);
 
@@ -64,20 +89,20 @@ public sealed class PolicyTests : TwoReplicas
         Assert.Contains("hate: need 0 ≤ review ≤ reject ≤ 1", body);
         Assert.Contains("spam: not a category", body);
         Assert.Contains("violence: missing", body);
-        var current = await admin.GetFromJsonAsync<JsonElement>("/api/ml/policy", Ct);
-        Assert.Equal(1, current.GetProperty("version").GetInt32());
+        Assert.Equal(version, await VersionAsync(admin));
     }
 
     [Fact]
     public async Task Saving_over_a_version_that_is_no_longer_in_force_is_a_409()
     {
         var (admin, _, _) = await Accounts.WithApiKeyAsync(First, Roles.Admin);
-        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("/api/ml/policy", new { thresholds = Thresholds(0.6f, 0.9f), expectedVersion = 1 }, Ct)).StatusCode);
+        var version = await VersionAsync(admin);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("/api/ml/policy", new { thresholds = Thresholds(0.6f, 0.9f), expectedVersion = version }, Ct)).StatusCode);
 
-        var stale = await admin.PutAsJsonAsync("/api/ml/policy", new { thresholds = Thresholds(0.7f, 0.9f), expectedVersion = 1 }, Ct);
+        var stale = await admin.PutAsJsonAsync("/api/ml/policy", new { thresholds = Thresholds(0.7f, 0.9f), expectedVersion = version }, Ct);
 
         Assert.Equal(HttpStatusCode.Conflict, stale.StatusCode);
-        Assert.Contains("version 2 is in force", await stale.Content.ReadAsStringAsync(Ct));
+        Assert.Contains($"version {version + 1} is in force", await stale.Content.ReadAsStringAsync(Ct));
     }
 
     [Fact]
@@ -92,6 +117,8 @@ public sealed class PolicyTests : TwoReplicas
     [Fact]
     public async Task The_policy_page_saves_a_version_and_shows_refusals_with_the_typed_values_kept()
     {
+        var (reader, _, _) = await Accounts.WithApiKeyAsync(First, Roles.Annotator);
+        var version = await VersionAsync(reader);
         var admin = await Accounts.SignedInAsync(First, Roles.Admin);
         var page = await admin.GetDocumentAsync("/admin/ml/policy");
         Assert.Equal(13, page.QuerySelectorAll("#policy tbody tr").Length);
@@ -106,8 +133,8 @@ public sealed class PolicyTests : TwoReplicas
         var good = await admin.SubmitAsync(page, "#policy", new Dictionary<string, string> { [$"Rows[{index}].Review"] = "0.4", ["Note"] = "stricter on hate" }, pageUrl: "/admin/ml/policy");
         Assert.Equal(HttpStatusCode.OK, good.StatusCode);
         var saved = await HtmlForms.ParseAsync(good);
-        Assert.Contains("Saved as version 2", saved.QuerySelector("#result")!.TextContent);
-        Assert.Contains("stricter on hate", saved.QuerySelector("#history tr[data-version='2']")!.TextContent);
+        Assert.Contains($"Saved as version {version + 1}", saved.QuerySelector("#result")!.TextContent);
+        Assert.Contains("stricter on hate", saved.QuerySelector($"#history tr[data-version='{version + 1}']")!.TextContent);
         Assert.Equal(0.4f, (await First.Services.GetRequiredService<IModerator>().ModerateAsync("hello there", Ct)).Categories.Single(c => c.Category == "hate").ReviewThreshold);
     }
 }
