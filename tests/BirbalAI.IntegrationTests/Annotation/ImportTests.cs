@@ -15,26 +15,40 @@ using RabbitMQ.Client;
 namespace BirbalAI.IntegrationTests.Annotation;
 
 /// <summary>Importing items to label (JSONL, CSV, Label Studio JSON): a validation report with line numbers, nothing committed on a bad row unless skipped, the limits; the export and its round trip.</summary>
-public sealed class ImportTests : IAsyncLifetime
+public sealed class ImportTests(ImportTests.AppFixture fixture) : IClassFixture<ImportTests.AppFixture>, IAsyncLifetime
 {
-    readonly App app = new();
+    /// <summary>
+    /// One web app for a class: each test has its own Admin key and projects; a worker replica lives as long as the test that
+    /// starts it. The test of Ml's dataset counts across the deployment: it has a class (and an app) of its own, <see cref="ImportedLabelsTests"/>.
+    /// </summary>
+    public sealed class AppFixture : IAsyncLifetime
+    {
+        public App App { get; } = new();
+
+        public async ValueTask InitializeAsync()
+        {
+            await App.InitializeAsync();
+            // A web app runs no jobs and no consumers: a test that needs them starts a worker replica beside it (WorkerAsync).
+            Limits(App).With("role", "web");
+        }
+
+        public ValueTask DisposeAsync() => App.DisposeAsync();
+    }
+
+    readonly App app = fixture.App;
     HttpClient admin = null!;
     Guid project;
 
     public async ValueTask InitializeAsync()
     {
-        await app.InitializeAsync();
-        // A web app runs no jobs and no consumers: a test that needs them starts a worker replica beside it (WorkerAsync).
-        Limits(app).With("role", "web");
         (admin, _, _) = await Accounts.WithApiKeyAsync(app, Roles.Admin);
-        var created = await admin.PostAsJsonAsync("/api/annotation/projects", new { name = "imported", overlap = 1 }, Ct);
+        var created = await admin.PostAsJsonAsync("/api/annotation/projects", new { name = $"imported {Guid.NewGuid():N}", overlap = 1 }, Ct);
         project = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
     }
 
     public async ValueTask DisposeAsync()
     {
         if (worker is not null) await worker.DisposeAsync();
-        await app.DisposeAsync();
     }
 
     App? worker;
@@ -253,8 +267,8 @@ public sealed class ImportTests : IAsyncLifetime
         Assert.Equal(5, (await LabelledAsync(into)).Count);
     }
 
-    [Fact]
-    public async Task Imported_accepted_labels_reach_Mls_dataset_once_and_unlabelled_or_disagreeing_rows_do_not()
+    /// <summary>The test of <see cref="ImportedLabelsTests"/>.</summary>
+    internal async Task Imported_accepted_labels_reach_Mls_dataset_once_and_unlabelled_or_disagreeing_rows_do_not()
     {
         await WorkerAsync();   // the outbox relay and Ml's consumer
         var labelled = string.Join("\n",
@@ -318,4 +332,17 @@ public sealed class ImportTests : IAsyncLifetime
             from ml.examples where source = 'import' order by text
             """)];
     }
+}
+
+/// <summary>An app of its own: the test counts Ml's examples and inbox, and replays every accepted label in the outbox.</summary>
+public sealed class ImportedLabelsTests(ImportTests.AppFixture fixture) : IClassFixture<ImportTests.AppFixture>, IAsyncLifetime
+{
+    readonly ImportTests imports = new(fixture);
+
+    public ValueTask InitializeAsync() => imports.InitializeAsync();
+    public ValueTask DisposeAsync() => imports.DisposeAsync();
+
+    [Fact]
+    public Task Imported_accepted_labels_reach_Mls_dataset_once_and_unlabelled_or_disagreeing_rows_do_not() =>
+        imports.Imported_accepted_labels_reach_Mls_dataset_once_and_unlabelled_or_disagreeing_rows_do_not();
 }

@@ -10,18 +10,24 @@ using Npgsql;
 namespace BirbalAI.IntegrationTests.Annotation;
 
 /// <summary>The labelling queue: overlap, reservations and their expiry, order, undo, skip and the daily limit of revealed severe items.</summary>
-public sealed class QueueTests : IAsyncLifetime
+public sealed class QueueTests(QueueTests.Fixture fixture) : IClassFixture<QueueTests.Fixture>
 {
-    readonly App app = new();
-
-    public async ValueTask InitializeAsync()
+    /// <summary>One app for the class: each test works in its own project with its own annotators.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        await app.InitializeAsync();
-        app.With("Annotation:DailySevereReveals", "1").With("Annotation:PublishIntervalMs", "50")
-            .With("Annotation:MaxNoteLength", "20").With("Annotation:MaxSkipReasonLength", "10").With("Annotation:ProgressCountLimit", "100");
+        public App App { get; } = new();
+
+        public async ValueTask InitializeAsync()
+        {
+            await App.InitializeAsync();
+            App.With("Annotation:DailySevereReveals", "1").With("Annotation:PublishIntervalMs", "50")
+                .With("Annotation:MaxNoteLength", "20").With("Annotation:MaxSkipReasonLength", "10").With("Annotation:ProgressCountLimit", "100");
+        }
+
+        public ValueTask DisposeAsync() => App.DisposeAsync();
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    readonly App app = fixture.App;
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 

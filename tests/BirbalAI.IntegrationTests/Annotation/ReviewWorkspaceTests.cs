@@ -11,6 +11,7 @@ using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using RabbitMQ.Client;
+using static BirbalAI.IntegrationTests.Annotation.ReviewWorkspaceTests;
 
 namespace BirbalAI.IntegrationTests.Annotation;
 
@@ -19,31 +20,43 @@ namespace BirbalAI.IntegrationTests.Annotation;
 /// removes it in Chat (audited as via the review workspace); Chat-first and withdrawn messages close their tasks;
 /// decisions apply once under redelivery; messages held before the module existed are backfilled.
 /// </summary>
-public sealed class ReviewWorkspaceTests : IAsyncLifetime
+public sealed class ReviewWorkspaceTests(ReviewWorkspaceTests.Fixture fixture) : IClassFixture<ReviewWorkspaceTests.Fixture>
 {
-    readonly App app = new();
-
-    public async ValueTask InitializeAsync()
+    /// <summary>
+    /// One app for a class: each test has its own people, rooms and messages, and asserts on its own ids. The moderation
+    /// queue is the app's: <see cref="TakeAsync"/> passes over tasks other tests left in it. The tests that need the queue
+    /// or the backfill to themselves have a class (and an app) each.
+    /// </summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        await app.InitializeAsync();
-        app.WithStarterModel().With("Chat:SendLimit", "1000").With("Annotation:UndoSeconds", "0").With("Annotation:PublishIntervalMs", "50");
-        await StarterModels.HoldNeverRejectAsync(app);
+        public App App { get; } = new();
+
+        public async ValueTask InitializeAsync()
+        {
+            await App.InitializeAsync();
+            App.WithStarterModel().With("Chat:SendLimit", "1000").With("Annotation:UndoSeconds", "0").With("Annotation:PublishIntervalMs", "50");
+            await StarterModels.HoldNeverRejectAsync(App);
+        }
+
+        public ValueTask DisposeAsync() => App.DisposeAsync();
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    readonly App app = fixture.App;
 
-    static CancellationToken Ct => TestContext.Current.CancellationToken;
-    static readonly Guid Moderation = ProjectAccess.ModerationId;
+    internal static CancellationToken Ct => TestContext.Current.CancellationToken;
+    internal static readonly Guid Moderation = ProjectAccess.ModerationId;
 
     public sealed record Person(HttpClient Client, Guid Id, string Email);
 
-    async Task<Person> PersonAsync(string role)
+    Task<Person> PersonAsync(string role) => PersonAsync(app, role);
+
+    internal static async Task<Person> PersonAsync(App app, string role)
     {
         var (client, _, id, email) = await Accounts.PersonAsync(app, role);
         return new Person(client, id, email);
     }
 
-    static async Task<Guid> RoomAsync(Person owner, params Person[] others)
+    internal static async Task<Guid> RoomAsync(Person owner, params Person[] others)
     {
         var created = await owner.Client.PostAsJsonAsync("/api/chat/rooms", new { name = "garden club", isPrivate = true }, Ct);
         var id = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
@@ -52,7 +65,7 @@ public sealed class ReviewWorkspaceTests : IAsyncLifetime
         return id;
     }
 
-    static async Task<Guid> SendAsync(Person who, Guid room, string text, string status)
+    internal static async Task<Guid> SendAsync(Person who, Guid room, string text, string status)
     {
         var response = await who.Client.PostAsJsonAsync($"/api/chat/rooms/{room}/messages", new { text }, Ct);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
@@ -60,31 +73,45 @@ public sealed class ReviewWorkspaceTests : IAsyncLifetime
         return body.GetProperty("id").GetGuid();
     }
 
-    static async Task<List<Guid>> HistoryAsync(Person who, Guid room) =>
+    internal static async Task<List<Guid>> HistoryAsync(Person who, Guid room) =>
         [.. (await who.Client.GetFromJsonAsync<JsonElement>($"/api/chat/rooms/{room}/messages", Ct)).EnumerateArray().Select(m => m.GetProperty("id").GetGuid())];
 
-    /// <summary>Waits until the message's task is in the queue, and takes it (reserved for <paramref name="reviewer"/>).</summary>
-    static async Task<JsonElement> TakeAsync(Person reviewer, Guid messageId)
+    /// <summary>
+    /// Waits until the message's task is in the queue, and takes it (reserved for <paramref name="reviewer"/>). A task another
+    /// test of the class left open is served first when it is older: it is passed over (excluded, so the queue serves the one after).
+    /// </summary>
+    internal static async Task<JsonElement> TakeAsync(Person reviewer, Guid messageId)
     {
         JsonElement found = default;
+        var others = new List<Guid>();
         await Eventually.TrueAsync(async () =>
         {
-            var next = await reviewer.Client.GetFromJsonAsync<JsonElement>($"/api/annotation/projects/{Moderation}/next", Ct);
-            if (next.GetProperty("task") is not { ValueKind: JsonValueKind.Object } task || task.GetProperty("contentId").GetGuid() != messageId) return false;
+            var next = await reviewer.Client.GetFromJsonAsync<JsonElement>(
+                $"/api/annotation/projects/{Moderation}/next{(others.Count == 0 ? "" : "?" + string.Join("&", others.Select(o => $"exclude={o}")))}", Ct);
+            if (next.GetProperty("task") is not { ValueKind: JsonValueKind.Object } task) return false;
+            if (task.GetProperty("contentId").GetGuid() != messageId)
+            {
+                others.Add(task.GetProperty("id").GetGuid());
+                return false;
+            }
             found = task;
             return true;
         }, "the held message is a task in the moderation queue");
         return found;
     }
 
-    async Task<T> ScalarAsync<T>(string sql, object? args = null)
+    Task<T> ScalarAsync<T>(string sql, object? args = null) => ScalarAsync<T>(app, sql, args);
+
+    internal static async Task<T> ScalarAsync<T>(App app, string sql, object? args = null)
     {
         await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
         return await connection.ExecuteScalarAsync<T>(sql, args) ?? default!;
     }
 
-    Task<string?> TaskStatusAsync(Guid messageId) =>
-        ScalarAsync<string?>("select status || coalesce(': ' || closed_reason, '') from annotation.tasks where content_id = @messageId", new { messageId });
+    Task<string?> TaskStatusAsync(Guid messageId) => TaskStatusAsync(app, messageId);
+
+    internal static Task<string?> TaskStatusAsync(App app, Guid messageId) =>
+        ScalarAsync<string?>(app, "select status || coalesce(': ' || closed_reason, '') from annotation.tasks where content_id = @messageId", new { messageId });
 
     [Fact]
     public async Task A_held_message_becomes_a_task_with_its_context_and_explanation_and_a_release_puts_it_in_the_room_via_the_review_workspace()
@@ -117,7 +144,7 @@ public sealed class ReviewWorkspaceTests : IAsyncLifetime
         Assert.Equal("done", await TaskStatusAsync(held));
         var audit = await ScalarAsync<string>("select details::text from identity.audit_log where kind = 'chat.message-released' and actor_id = @Id", new { reviewer.Id });
         Assert.Contains("review workspace", audit);
-        var label = await ScalarAsync<string>("select payload::text from platform.outbox where wire_name = 'annotation.label-accepted.v1'");
+        var label = await ScalarAsync<string>("select payload::text from platform.outbox where wire_name = 'annotation.label-accepted.v1' and (payload->>'contentId')::uuid = @held", new { held });
         Assert.Contains(StarterModels.Threat, label);
         Assert.Contains(held.ToString(), label);
     }
@@ -136,27 +163,10 @@ public sealed class ReviewWorkspaceTests : IAsyncLifetime
 
         await Eventually.TrueAsync(async () => await ScalarAsync<string>("select status from chat.messages where id = @held", new { held }) == "removed", "the message is removed");
         Assert.DoesNotContain(held, await HistoryAsync(ann, room));
-        var decided = await ScalarAsync<string>("select payload::text from platform.outbox where wire_name = 'annotation.content-decided.v1'");
+        var decided = await ScalarAsync<string>("select payload::text from platform.outbox where wire_name = 'annotation.content-decided.v1' and (payload->>'contentId')::uuid = @held", new { held });
         Assert.Equal("remove", JsonDocument.Parse(decided).RootElement.GetProperty("decision").GetString());
-        Assert.Contains("harassment/threatening", await ScalarAsync<string>("select payload::text from platform.outbox where wire_name = 'annotation.label-accepted.v1'"));
-    }
-
-    [Fact]
-    public async Task A_room_moderator_deciding_in_chat_first_closes_the_task_and_a_late_label_is_refused()
-    {
-        Person mod = await PersonAsync(Roles.Member), ann = await PersonAsync(Roles.Member), reviewer = await PersonAsync(Roles.Annotator);
-        var room = await RoomAsync(mod, ann);
-        var held = await SendAsync(ann, room, StarterModels.Threat, "held");
-        var task = await TakeAsync(reviewer, held);
-
-        Assert.Equal(HttpStatusCode.OK, (await mod.Client.PostAsync($"/api/chat/messages/{held}/release", null, Ct)).StatusCode);
-
-        await Eventually.TrueAsync(async () => (await TaskStatusAsync(held))?.StartsWith("closed: decided in Chat by") == true, "the task closes as decided in Chat");
-        var late = await reviewer.Client.PostAsJsonAsync($"/api/annotation/tasks/{task.GetProperty("id").GetGuid()}/annotations", new { categories = new[] { "violence" } }, Ct);
-        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
-        Assert.Equal("approved", await ScalarAsync<string>("select status from chat.messages where id = @held", new { held }));
-        var next = await reviewer.Client.GetFromJsonAsync<JsonElement>($"/api/annotation/projects/{Moderation}/next", Ct);
-        Assert.Equal(JsonValueKind.Null, next.GetProperty("task").ValueKind);
+        Assert.Contains("harassment/threatening", await ScalarAsync<string>(
+            "select payload::text from platform.outbox where wire_name = 'annotation.label-accepted.v1' and (payload->>'contentId')::uuid = @held", new { held }));
     }
 
     [Fact]
@@ -189,40 +199,16 @@ public sealed class ReviewWorkspaceTests : IAsyncLifetime
                 new BasicProperties { MessageId = messageId, Type = "annotation.content-decided.v1", ContentType = "application/json" },
                 Encoding.UTF8.GetBytes(JsonSerializer.Serialize(evt, new JsonSerializerOptions(JsonSerializerDefaults.Web))), Ct);
         }
-        var id = Guid.NewGuid().ToString();
-        await PublishAsync(id, ContentDecided.Release);
-        await PublishAsync(id, ContentDecided.Release);                       // the broker delivers it again
-        await PublishAsync(Guid.NewGuid().ToString(), ContentDecided.Remove);  // a second decision, on a message no longer waiting
+        Guid id = Guid.NewGuid(), second = Guid.NewGuid();
+        await PublishAsync(id.ToString(), ContentDecided.Release);
+        await PublishAsync(id.ToString(), ContentDecided.Release);          // the broker delivers it again
+        await PublishAsync(second.ToString(), ContentDecided.Remove);       // a second decision, on a message no longer waiting
 
-        await Eventually.TrueAsync(async () => await ScalarAsync<long>("select count(*) from platform.inbox where handler = 'chat.ContentDecidedHandler'") == 2,
-            "Chat handled both messages");
+        await Eventually.TrueAsync(async () => await ScalarAsync<long>("select count(*) from platform.inbox where handler = 'chat.ContentDecidedHandler' and message_id = any(@Ids)",
+            new { Ids = new[] { id, second } }) == 2, "Chat handled both messages");
         Assert.Equal("approved", await ScalarAsync<string>("select status from chat.messages where id = @held", new { held }));
         Assert.Equal(1, await ScalarAsync<long>("select count(*) from identity.audit_log where kind like 'chat.message-%' and subject = @Subject", new { Subject = $"message {held}" }));
         Assert.Contains(held, await HistoryAsync(mod, room));
-    }
-
-    [Fact]
-    public async Task Messages_held_before_the_module_existed_are_backfilled_once()
-    {
-        Person mod = await PersonAsync(Roles.Member), admin = await PersonAsync(Roles.Admin);
-        var room = await RoomAsync(mod);
-        // Held as Chat stored it before any task existed: written directly, with no event in the outbox.
-        Guid old = Guid.CreateVersion7(), gone = Guid.CreateVersion7();   // a model version the registry no longer has
-        await ScalarAsync<int>("""
-            insert into chat.messages (id, room_id, author_id, author_name, text, html, status, action, flagged, scores, language, model_id, model_version, policy_version)
-            values (@old, @room, @Id, 'Moderator', 'I will find you', '<p>I will find you</p>', 'held', 'review', '{harassment}', '{"harassment": 0.9}', 'en', @gone, 1, 1)
-            """, new { old, room, mod.Id, gone });
-
-        var first = await admin.Client.PostAsync("/api/annotation/backfill", null, Ct);
-        var second = await admin.Client.PostAsync("/api/annotation/backfill", null, Ct);
-
-        Assert.Equal(1, (await first.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("added").GetInt32());
-        Assert.Equal(0, (await second.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("added").GetInt32());
-        Assert.Equal("open", await TaskStatusAsync(old));
-        // Its model version is gone: the production model explained it, and the task says so.
-        var explainedWith = await ScalarAsync<Guid?>("select explained_with from annotation.tasks where content_id = @old", new { old });
-        Assert.NotNull(explainedWith);
-        Assert.NotEqual(gone, explainedWith);
     }
 
     [Fact]
@@ -270,5 +256,67 @@ public sealed class ReviewWorkspaceTests : IAsyncLifetime
         Assert.Contains(task.GetProperty("matches").EnumerateArray(), m => m.GetString()!.Contains("turnip"));
         Assert.Equal("open", await TaskStatusAsync(flagged));   // the edit withdrew nothing
         Assert.Equal(1, await ScalarAsync<long>("select count(*) from annotation.tasks where content_id = @flagged", new { flagged }));
+    }
+}
+
+/// <summary>An app of its own: the test asserts that nothing at all is left in the reviewer's queue.</summary>
+public sealed class ReviewWorkspaceChatFirstTests(ReviewWorkspaceTests.Fixture fixture) : IClassFixture<ReviewWorkspaceTests.Fixture>
+{
+    readonly App app = fixture.App;
+
+    Task<Person> PersonAsync(string role) => ReviewWorkspaceTests.PersonAsync(app, role);
+    Task<T> ScalarAsync<T>(string sql, object? args = null) => ReviewWorkspaceTests.ScalarAsync<T>(app, sql, args);
+    Task<string?> TaskStatusAsync(Guid messageId) => ReviewWorkspaceTests.TaskStatusAsync(app, messageId);
+
+    [Fact]
+    public async Task A_room_moderator_deciding_in_chat_first_closes_the_task_and_a_late_label_is_refused()
+    {
+        Person mod = await PersonAsync(Roles.Member), ann = await PersonAsync(Roles.Member), reviewer = await PersonAsync(Roles.Annotator);
+        var room = await RoomAsync(mod, ann);
+        var held = await SendAsync(ann, room, StarterModels.Threat, "held");
+        var task = await TakeAsync(reviewer, held);
+
+        Assert.Equal(HttpStatusCode.OK, (await mod.Client.PostAsync($"/api/chat/messages/{held}/release", null, Ct)).StatusCode);
+
+        await Eventually.TrueAsync(async () => (await TaskStatusAsync(held))?.StartsWith("closed: decided in Chat by") == true, "the task closes as decided in Chat");
+        var late = await reviewer.Client.PostAsJsonAsync($"/api/annotation/tasks/{task.GetProperty("id").GetGuid()}/annotations", new { categories = new[] { "violence" } }, Ct);
+        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+        Assert.Equal("approved", await ScalarAsync<string>("select status from chat.messages where id = @held", new { held }));
+        var next = await reviewer.Client.GetFromJsonAsync<JsonElement>($"/api/annotation/projects/{ReviewWorkspaceTests.Moderation}/next", Ct);
+        Assert.Equal(JsonValueKind.Null, next.GetProperty("task").ValueKind);
+    }
+}
+
+/// <summary>An app of its own: a backfill reads every message waiting in the deployment, and leaves an open task behind.</summary>
+public sealed class ReviewWorkspaceBackfillTests(ReviewWorkspaceTests.Fixture fixture) : IClassFixture<ReviewWorkspaceTests.Fixture>
+{
+    readonly App app = fixture.App;
+
+    Task<Person> PersonAsync(string role) => ReviewWorkspaceTests.PersonAsync(app, role);
+    Task<T> ScalarAsync<T>(string sql, object? args = null) => ReviewWorkspaceTests.ScalarAsync<T>(app, sql, args);
+    Task<string?> TaskStatusAsync(Guid messageId) => ReviewWorkspaceTests.TaskStatusAsync(app, messageId);
+
+    [Fact]
+    public async Task Messages_held_before_the_module_existed_are_backfilled_once()
+    {
+        Person mod = await PersonAsync(Roles.Member), admin = await PersonAsync(Roles.Admin);
+        var room = await RoomAsync(mod);
+        // Held as Chat stored it before any task existed: written directly, with no event in the outbox.
+        Guid old = Guid.CreateVersion7(), gone = Guid.CreateVersion7();   // a model version the registry no longer has
+        await ScalarAsync<int>("""
+            insert into chat.messages (id, room_id, author_id, author_name, text, html, status, action, flagged, scores, language, model_id, model_version, policy_version)
+            values (@old, @room, @Id, 'Moderator', 'I will find you', '<p>I will find you</p>', 'held', 'review', '{harassment}', '{"harassment": 0.9}', 'en', @gone, 1, 1)
+            """, new { old, room, mod.Id, gone });
+
+        var first = await admin.Client.PostAsync("/api/annotation/backfill", null, Ct);
+        var second = await admin.Client.PostAsync("/api/annotation/backfill", null, Ct);
+
+        Assert.Equal(1, (await first.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("added").GetInt32());
+        Assert.Equal(0, (await second.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("added").GetInt32());
+        Assert.Equal("open", await TaskStatusAsync(old));
+        // Its model version is gone: the production model explained it, and the task says so.
+        var explainedWith = await ScalarAsync<Guid?>("select explained_with from annotation.tasks where content_id = @old", new { old });
+        Assert.NotNull(explainedWith);
+        Assert.NotEqual(gone, explainedWith);
     }
 }

@@ -7,12 +7,9 @@ using Npgsql;
 
 namespace BirbalAI.IntegrationTests.Identity;
 
-public sealed class AuditTests : IAsyncLifetime
+/// <summary>One app for the class: each test writes and reads its own kinds of entry.</summary>
+public sealed class AuditTests(App app) : IClassFixture<App>
 {
-    readonly App app = new();
-
-    public ValueTask InitializeAsync() => app.InitializeAsync();
-    public ValueTask DisposeAsync() => app.DisposeAsync();
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 

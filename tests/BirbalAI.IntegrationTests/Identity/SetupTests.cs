@@ -8,7 +8,7 @@ using Npgsql;
 
 namespace BirbalAI.IntegrationTests.Identity;
 
-/// <summary>First-run setup: the first Admin, only while nobody exists.</summary>
+/// <summary>First-run setup: the first Admin, only while nobody exists (an app of its own: setup leaves it with an Admin).</summary>
 public sealed class SetupTests : IAsyncLifetime
 {
     readonly App app = new();
@@ -16,9 +16,13 @@ public sealed class SetupTests : IAsyncLifetime
     public ValueTask InitializeAsync() => app.InitializeAsync();
     public ValueTask DisposeAsync() => app.DisposeAsync();
 
-    HttpClient Browser() => app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+    HttpClient Browser() => Browser(app);
 
-    async Task<long> UsersAsync()
+    Task<long> UsersAsync() => UsersAsync(app);
+
+    internal static HttpClient Browser(App app) => app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+    internal static async Task<long> UsersAsync(App app)
     {
         await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
         return await connection.ExecuteScalarAsync<long>("select count(*) from identity.users");
@@ -51,29 +55,6 @@ public sealed class SetupTests : IAsyncLifetime
         var audit = await browser.GetDocumentAsync("/admin/identity/audit?Kind=identity.setup");
         Assert.Contains("founder@example.org", audit.QuerySelector("#audit tbody")!.TextContent);
     }
-
-    [Theory]
-    [InlineData("not-an-email", "Founder", "Email: enter an address")]
-    [InlineData("founder@example.org", "Founder", "Password: at least 10 characters")]
-    [InlineData("founder@example.org", "Bad\u0007Name", "Name: contains control characters")]
-    [InlineData("founder@example.org", "LONG", "Name: at most 100 characters")]
-    public async Task Setup_refuses_bad_input_with_a_message_and_creates_nobody(string email, string name, string message)
-    {
-        if (name == "LONG") name = string.Concat(Enumerable.Repeat("👩🏽‍🚀", 101));   // 101 graphemes of 7 UTF-16 units each
-        var browser = Browser();
-        var page = await browser.GetDocumentAsync("/account/setup");
-
-        var response = await browser.SubmitAsync(page, "#setup", new Dictionary<string, string>
-        {
-            ["Email"] = email, ["DisplayName"] = name, ["Password"] = message.StartsWith("Password") ? "short" : Accounts.Password,
-        }, pageUrl: "/account/setup");
-
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var html = await HtmlForms.ParseAsync(response);
-        Assert.Contains(message, html.QuerySelector("[role=alert]")!.TextContent);
-        Assert.Equal(email, html.QuerySelector<AngleSharp.Html.Dom.IHtmlInputElement>("#email")!.Value);   // nothing typed is lost
-        Assert.Equal(0, await UsersAsync());
-    }
 }
 
 public sealed class SetupUnicodeTests : IAsyncLifetime
@@ -99,5 +80,36 @@ public sealed class SetupUnicodeTests : IAsyncLifetime
         var cell = users.QuerySelector("tr[data-email='zoe@example.org'] td")!;
         Assert.Equal(name.Normalize(System.Text.NormalizationForm.FormC), cell.TextContent);
         Assert.Null(cell.QuerySelector("b"));   // markup in a name stays text
+    }
+}
+
+/// <summary>Setup refusing bad input, on one fresh installation for the class: a refusal creates nobody, so it stays fresh.</summary>
+public sealed class SetupRefusalTests(App app) : IClassFixture<App>
+{
+    HttpClient Browser() => SetupTests.Browser(app);
+
+    Task<long> UsersAsync() => SetupTests.UsersAsync(app);
+
+    [Theory]
+    [InlineData("not-an-email", "Founder", "Email: enter an address")]
+    [InlineData("founder@example.org", "Founder", "Password: at least 10 characters")]
+    [InlineData("founder@example.org", "Bad\u0007Name", "Name: contains control characters")]
+    [InlineData("founder@example.org", "LONG", "Name: at most 100 characters")]
+    public async Task Setup_refuses_bad_input_with_a_message_and_creates_nobody(string email, string name, string message)
+    {
+        if (name == "LONG") name = string.Concat(Enumerable.Repeat("👩🏽‍🚀", 101));   // 101 graphemes of 7 UTF-16 units each
+        var browser = Browser();
+        var page = await browser.GetDocumentAsync("/account/setup");
+
+        var response = await browser.SubmitAsync(page, "#setup", new Dictionary<string, string>
+        {
+            ["Email"] = email, ["DisplayName"] = name, ["Password"] = message.StartsWith("Password") ? "short" : Accounts.Password,
+        }, pageUrl: "/account/setup");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var html = await HtmlForms.ParseAsync(response);
+        Assert.Contains(message, html.QuerySelector("[role=alert]")!.TextContent);
+        Assert.Equal(email, html.QuerySelector<AngleSharp.Html.Dom.IHtmlInputElement>("#email")!.Value);   // nothing typed is lost
+        Assert.Equal(0, await UsersAsync());
     }
 }

@@ -10,19 +10,29 @@ using Npgsql;
 
 namespace BirbalAI.IntegrationTests.Identity;
 
-public sealed class SignInTests : IAsyncLifetime
+public sealed class SignInTests(SignInTests.Fixture fixture) : IClassFixture<SignInTests.Fixture>
 {
-    readonly App app = new();
-    readonly FakeTimeProvider clock = new(DateTimeOffset.UtcNow);
-
-    public async ValueTask InitializeAsync()
+    /// <summary>
+    /// One app and clock for the class: each test signs in its own people, and the clock only moves forward. All its
+    /// sign-ins come from one address, so the per-address limit is out of the way (RateLimitTests tests it).
+    /// </summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        await app.InitializeAsync();
-        app.With("Identity:MaxFailedSignIns", "3").With("Identity:LockoutMinutes", "15")
-            .WithServices(s => s.AddSingleton<TimeProvider>(clock));
+        public App App { get; } = new();
+        public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
+        public async ValueTask InitializeAsync()
+        {
+            await App.InitializeAsync();
+            App.With("Identity:MaxFailedSignIns", "3").With("Identity:LockoutMinutes", "15").With("Identity:SignInPerIpLimit", "1000")
+                .WithServices(s => s.AddSingleton<TimeProvider>(Clock));
+        }
+
+        public ValueTask DisposeAsync() => App.DisposeAsync();
     }
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    readonly App app = fixture.App;
+    readonly FakeTimeProvider clock = fixture.Clock;
 
     async Task<HttpResponseMessage> TryAsync(string email, string password)
     {
