@@ -117,6 +117,9 @@ public sealed class TrainingJobTests : IClassFixture<App>
         Assert.NotEmpty(versionPage.QuerySelectorAll("svg#reliability circle.bin"));
         Assert.Equal(["de", "en"], versionPage.QuerySelectorAll("svg#language-f1 rect.bar").Select(r => r.GetAttribute("data-language")));
         Assert.NotEmpty(versionPage.QuerySelectorAll("svg#histogram-violence rect.positive"));
+        // A category the test split has no positives of gets no precision, recall, F1 or PR-AUC (nothing to find), as macro-F1 counts it.
+        Assert.Equal("no positives in the test split", versionPage.QuerySelector("#category-metrics tr[data-category='hate'] td[colspan='4']")?.TextContent);
+        Assert.Equal(9, versionPage.QuerySelectorAll("#category-metrics tr[data-category='violence'] td").Length);
         Assert.Contains("against v1 on", versionPage.QuerySelector("#compare-summary")!.TextContent);
         Assert.NotNull(versionPage.QuerySelector("#comparison tr[data-category='violence'] .delta-f1"));
         var promoted = await browser.SubmitAsync(versionPage, "#promote", pageUrl: versionUrl);
