@@ -36,9 +36,9 @@ static class EnsembleTraining
         if (encoded.Length == 0) throw new ArgumentException($"no training rows in the encoder's languages ({string.Join(", ", encoderLanguages)})");
         var normalized = rows.AsParallel().AsOrdered().Select(r => TextNormalizer.Normalize(r.Text)).ToArray();
         var (fit, validation) = LabelledData.SplitIndices(rows, validationFraction, training.Seed);
-        // The two n-gram models need no embeddings: they train on threads of their own while the encoder embeds (with one
-        // training thread each, on the cores the encoder leaves idle). Each has its own seeded generator, so the models are
-        // the same as when they are trained one after the other.
+        // The two n-gram models need no embeddings: they train on threads of their own while the encoder embeds, so a core
+        // is never idle waiting for one of them (on two busy cores the saving is small: the encoder already uses both).
+        // Each has its own seeded generator, so the models are the same as when they are trained one after the other.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var ngramFitTraining = Task.Run(() => ModelTraining.Train([.. fit.Select(i => rows[i])], categories, featurizer, training, 0.1, ct: stop.Token), stop.Token);
         var ngramTraining = Task.Run(() => ModelTraining.Train(rows, categories, featurizer, training, 0.1, ct: stop.Token), stop.Token);
