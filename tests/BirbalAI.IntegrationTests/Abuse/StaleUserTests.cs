@@ -24,23 +24,13 @@ namespace BirbalAI.IntegrationTests.Abuse;
 public sealed class StaleUserTests(StaleUserTests.Deployment deployment) : IClassFixture<StaleUserTests.Deployment>
 {
     /// <summary>Two replicas of one deployment for the class: each test disables, downgrades or revokes only its own people and keys.</summary>
-    public sealed class Deployment : IAsyncLifetime
+    public sealed class Deployment : TwoReplicas
     {
-        public App First { get; } = new();
-        public App Second { get; private set; } = null!;
-
-        public async ValueTask InitializeAsync()
+        public override async ValueTask InitializeAsync()
         {
-            await First.InitializeAsync();
+            await base.InitializeAsync();
             First.WithStarterModel();
-            Second = App.ReplicaOf(First);
             Second.WithStarterModel();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Second.DisposeAsync();
-            await First.DisposeAsync();
         }
     }
 

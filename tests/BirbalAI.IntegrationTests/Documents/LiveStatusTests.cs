@@ -24,25 +24,18 @@ namespace BirbalAI.IntegrationTests.Documents;
 public sealed class LiveStatusTests(LiveStatusTests.Deployment deployment) : IClassFixture<LiveStatusTests.Deployment>
 {
     /// <summary>The two replicas, for the class: each test works with its own people and documents.</summary>
-    public sealed class Deployment : IAsyncLifetime
+    public sealed class Deployment : TwoReplicas
     {
-        public App Worker { get; } = new();
-        public App Web { get; private set; } = null!;
+        public App Worker => First;
+        public App Web => Second;
 
-        public async ValueTask InitializeAsync()
+        public override async ValueTask InitializeAsync()
         {
-            await Worker.InitializeAsync();
+            await base.InitializeAsync();
             Worker.WithStarterModel().With("role", "worker");
-            Web = App.ReplicaOf(Worker);
             Web.WithStarterModel().With("role", "web");
             await StarterModels.HoldNeverRejectAsync(Web);   // saved before the worker starts, which reads the policy then
             _ = Worker.Server;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Web.DisposeAsync();
-            await Worker.DisposeAsync();
         }
     }
 

@@ -16,24 +16,14 @@ namespace BirbalAI.IntegrationTests.Moderation;
 /// </summary>
 public sealed class PolicyTests(PolicyTests.Fixture fixture) : IClassFixture<PolicyTests.Fixture>
 {
-    /// <summary>Two instances of one deployment for the class (see <see cref="TwoReplicas"/>).</summary>
-    public sealed class Fixture : IAsyncLifetime
+    /// <summary>Two instances of one deployment for the class.</summary>
+    public sealed class Fixture : TwoReplicas
     {
-        public App First { get; } = new();
-        public App Second { get; private set; } = null!;
-
-        public async ValueTask InitializeAsync()
+        public override async ValueTask InitializeAsync()
         {
-            await First.InitializeAsync();
-            Second = App.ReplicaOf(First);
+            await base.InitializeAsync();
             First.WithStarterModel();
             Second.WithStarterModel();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Second.DisposeAsync();
-            await First.DisposeAsync();
         }
     }
 
