@@ -28,8 +28,12 @@ mapfile -t projects < <(ls tests/*/*.csproj | grep -v '/BirbalAI.Testing/' | sor
 for project in "${projects[@]}"; do
   name=$(basename "$project" .csproj)
   echo "== $name"
-  dotnet test --project "$project" -c Release --no-build --results-directory "$results/$name" \
-    --report-trx --report-trx-filename "$name.trx" || status=1
+  # A hang fails the run instead of holding it: when no test starts or ends for 10 minutes the platform prints the
+  # tests still running, writes a dump beside the results and ends the process; `timeout` ends one that hangs after
+  # its tests. Either way the project has no results, which counts as a failure below.
+  timeout -k 30s "${BIRBAL_TEST_PROJECT_TIMEOUT:-40m}" \
+    dotnet test --project "$project" -c Release --no-build --results-directory "$results/$name" \
+    --report-trx --report-trx-filename "$name.trx" --hangdump --hangdump-timeout 10m --hangdump-type Mini || status=1
 done
 
 passed=0 failed=0 skipped=0 found=0

@@ -168,22 +168,11 @@ sealed class EventConsumers(
 
     async Task CloseAsync(IChannel channel, CancellationToken ct)
     {
-        try
-        {
-            if (channel.IsOpen) await channel.CloseAsync(ct);
-        }
-        catch (Exception e) when (e is ObjectDisposedException or RabbitMQ.Client.Exceptions.AlreadyClosedException)
-        {
-            // closed (and perhaps disposed) with its connection already, between IsOpen and CloseAsync
-        }
-        catch (Exception e) when (e is OperationCanceledException or TimeoutException)
-        {
-            // The host's shutdown time ran out, or the broker did not confirm the close within the client's continuation
-            // timeout (which the client reports as a cancellation): stopping goes on, and the broker returns the
-            // unacknowledged deliveries when the connection goes.
-            logger.LogWarning("A consumer channel did not close in time ({Reason}); it is dropped with the connection", e.GetType().Name);
-        }
-        await channel.DisposeAsync();
+        // The host's shutdown time running out, or the broker not confirming the close within the client's continuation
+        // timeout (reported as a cancellation), ends the close early: stopping goes on. A channel that did not close is
+        // not disposed (after a failed close the client's dispose can wait for ever); it goes with its connection.
+        if (await RabbitShutdown.WithinAsync(() => channel.IsOpen ? channel.CloseAsync(ct) : Task.CompletedTask, logger, "Closing a consumer channel"))
+            await RabbitShutdown.WithinAsync(() => channel.DisposeAsync().AsTask(), logger, "Disposing a consumer channel");
     }
 
     const string InboxSql = """

@@ -92,7 +92,9 @@ public class BirbalApp<TProgram> : WebApplicationFactory<TProgram>, IAsyncLifeti
 
     public override async ValueTask DisposeAsync()
     {
-        await base.DisposeAsync();
+        // Bounded: an app that cannot stop fails its class here rather than holding the whole run.
+        try { await base.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(2)); }
+        catch (TimeoutException) { throw new TimeoutException($"the test app {Prefix} did not stop within 2 minutes"); }
         if (database is not null) await database.DisposeAsync();
         GC.SuppressFinalize(this);
     }

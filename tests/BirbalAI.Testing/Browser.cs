@@ -11,8 +11,15 @@ public sealed class Browser : IAsyncLifetime
 
     public static string ExecutablePath => Environment.GetEnvironmentVariable("BIRBAL_CHROMIUM") ?? "/usr/bin/chromium";
 
+    /// <summary>
+    /// How long an expectation waits by default (Playwright's own is 5 s). Two busy cores can take longer than that to run
+    /// a page's scripts (Swagger UI's, say); a test that expects something slower gives its own timeout.
+    /// </summary>
+    public const float ExpectTimeoutMs = 15_000;
+
     public async ValueTask InitializeAsync()
     {
+        Assertions.SetDefaultExpectTimeout(ExpectTimeoutMs);
         playwright = await Playwright.CreateAsync();
         browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

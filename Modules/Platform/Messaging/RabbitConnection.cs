@@ -44,10 +44,13 @@ public sealed class RabbitConnection(IOptions<RabbitMqOptions> options, ILogger<
 
     public async ValueTask DisposeAsync()
     {
-        if (connection is not null)
+        if (connection is { } open)
         {
-            await connection.CloseAsync();
-            await connection.DisposeAsync();
+            // Each step bounded (see RabbitShutdown); a connection that does not close cleanly is aborted (its socket closed
+            // without waiting for the broker), and one neither closed nor aborted is left to the process's exit.
+            var closed = await RabbitShutdown.WithinAsync(() => open.CloseAsync(RabbitShutdown.StepLimit), logger, "Closing the RabbitMQ connection")
+                || await RabbitShutdown.WithinAsync(() => open.AbortAsync(RabbitShutdown.StepLimit), logger, "Aborting the RabbitMQ connection");
+            if (closed) await RabbitShutdown.WithinAsync(() => open.DisposeAsync().AsTask(), logger, "Disposing the RabbitMQ connection");
         }
         gate.Dispose();
     }

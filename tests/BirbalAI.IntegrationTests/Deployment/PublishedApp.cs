@@ -41,12 +41,20 @@ static class PublishedApp
             ArgumentList = { "publish", Path.Combine(AppProcess.RepoRoot, "BirbalAI.Web", "BirbalAI.Web.csproj"), "-c", configuration, "--no-build", "-nologo", "-o", staging },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            // No build nodes or servers left behind holding the redirected output open (the read would never end).
+            Environment = { ["MSBUILDDISABLENODEREUSE"] = "1", ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0", ["UseSharedCompilation"] = "false" },
         };
         using (var process = Process.Start(publish)!)
         {
             var output = process.StandardOutput.ReadToEndAsync();
             var errors = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
+            using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+            try { await process.WaitForExitAsync(patience.Token); }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException("dotnet publish did not finish within 5 minutes");
+            }
             if (process.ExitCode != 0) throw new InvalidOperationException($"dotnet publish failed:\n{await output}\n{await errors}");
         }
         // The image's starter model (the Dockerfile trains the real one; the tests' fixture model stands in for it).

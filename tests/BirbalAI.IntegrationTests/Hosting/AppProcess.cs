@@ -102,7 +102,8 @@ public sealed class AppProcess : IAsyncDisposable
     {
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(cts.Token);
-        process.WaitForExit();   // flushes the redirected streams
+        // Flushes the redirected streams; bounded, as a child the process left behind may hold them open.
+        process.WaitForExit(TimeSpan.FromSeconds(10));
         return process.ExitCode;
     }
 
@@ -118,7 +119,9 @@ public sealed class AppProcess : IAsyncDisposable
         if (!process.HasExited)
         {
             process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            // Bounded: the wait includes the end of the redirected output, which an escaped child could hold open.
+            try { await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30)); }
+            catch (TimeoutException) { }
         }
         process.Dispose();
     }

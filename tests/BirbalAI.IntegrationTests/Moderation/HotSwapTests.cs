@@ -56,16 +56,23 @@ public sealed class HotSwapTests : TwoReplicas
             }
         })).ToArray();
 
-        await Eventually.TrueAsync(() => Task.FromResult(seen.Count(s => s.Model == "birbal-v1") > 20), "load is flowing on v1");
-        var promoted = await admin.PostAsync($"/api/ml/models/{v2.Number}/promote", null, Ct);
-        Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
-        await Eventually.TrueAsync(() => Task.FromResult(
-            seen.Any(s => s.Replica == 0 && s.Model == "birbal-v2") && seen.Any(s => s.Replica == 1 && s.Model == "birbal-v2")),
-            $"both replicas serve v2 (seen: {string.Join(", ", seen.GroupBy(s => s).Select(g => $"{g.Key}×{g.Count()}"))}; failures: {string.Join("; ", failures.Take(2))})");
-        var before = seen.Count;
-        await Eventually.TrueAsync(() => Task.FromResult(seen.Count > before + 20), $"load keeps flowing on v2 (failures: {string.Join("; ", failures.Take(3))})");
-        stop.Cancel();
-        await Task.WhenAll(load);
+        // The load stops however the test ends: a failed wait must not leave eight loops spinning on disposed apps.
+        try
+        {
+            await Eventually.TrueAsync(() => Task.FromResult(seen.Count(s => s.Model == "birbal-v1") > 20), "load is flowing on v1");
+            var promoted = await admin.PostAsync($"/api/ml/models/{v2.Number}/promote", null, Ct);
+            Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
+            await Eventually.TrueAsync(() => Task.FromResult(
+                seen.Any(s => s.Replica == 0 && s.Model == "birbal-v2") && seen.Any(s => s.Replica == 1 && s.Model == "birbal-v2")),
+                $"both replicas serve v2 (seen: {string.Join(", ", seen.GroupBy(s => s).Select(g => $"{g.Key}×{g.Count()}"))}; failures: {string.Join("; ", failures.Take(2))})");
+            var before = seen.Count;
+            await Eventually.TrueAsync(() => Task.FromResult(seen.Count > before + 20), $"load keeps flowing on v2 (failures: {string.Join("; ", failures.Take(3))})");
+        }
+        finally
+        {
+            stop.Cancel();
+            await Task.WhenAll(load);
+        }
 
         Assert.Empty(failures);
         foreach (var app in new[] { First, Second })
