@@ -23,17 +23,24 @@ snapshots_before=$(git ls-files --others --exclude-standard -- '*__snapshots__*'
 
 # Test projects run one after another: each boots real servers' worth of state, and two cores are all we have.
 status=0
+aborted=()
 mapfile -t projects < <(ls tests/*/*.csproj | grep -v '/BirbalAI.Testing/' | sort -t/ -k2,2 \
   | awk '/ArchitectureTests|IntegrationTests|BrowserTests/ { late[NR] = $0; next } { print } END { for (i in late) print late[i] }')
 for project in "${projects[@]}"; do
   name=$(basename "$project" .csproj)
   echo "== $name"
-  # A hang fails the run instead of holding it: when no test starts or ends for 10 minutes the platform prints the
-  # tests still running, writes a dump beside the results and ends the process; `timeout` ends one that hangs after
-  # its tests. Either way the project has no results, which counts as a failure below.
+  # A hang fails the run instead of holding it: when no test starts or ends for 10 minutes the platform writes the
+  # tests still running to a *_hang.log (with a dump) beside the results and ends the process; `timeout` ends one that
+  # hangs after its tests. Either way the project counts as failed below, the hung tests named.
   timeout -k 30s "${BIRBAL_TEST_PROJECT_TIMEOUT:-40m}" \
     dotnet test --project "$project" -c Release --no-build --results-directory "$results/$name" \
-    --report-trx --report-trx-filename "$name.trx" --hangdump --hangdump-timeout 10m --hangdump-type Mini || status=1
+    --report-trx --report-trx-filename "$name.trx" --hangdump --hangdump-timeout 10m --hangdump-type Mini
+  code=$?
+  if [ "$code" -ne 0 ]; then
+    status=1
+    # A run its platform ended (a hang, a crash, the timeout) may leave a results file without one failed test in it.
+    grep -qs '<UnitTestResult [^>]*outcome="Failed"' "$results/$name/$name.trx" || aborted+=("$name (exit code $code)")
+  fi
 done
 
 passed=0 failed=0 skipped=0 found=0
@@ -46,6 +53,7 @@ for trx in "$results"/*/*.trx; do
   failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
   skipped=$((skipped + $(get notExecuted)))
 done
+failed=$((failed + ${#aborted[@]}))
 if [ "$found" -lt "${#projects[@]}" ]; then
   echo "test.sh: only $found of ${#projects[@]} test projects produced results" >&2
   failed=$((failed + ${#projects[@]} - found))
@@ -66,6 +74,11 @@ for trx in "$results"/*/*.trx; do
   [ -f "$trx" ] || continue
   grep -o '<UnitTestResult [^>]*outcome="\(Failed\|Error\|Timeout\|Aborted\)"[^>]*>' "$trx" \
     | grep -o 'testName="[^"]*"' | sed 's/^testName="\(.*\)"$/failed: \1/'
+done
+for project in "${aborted[@]}"; do echo "failed: $project ended without a result for every test"; done
+for log in "$results"/*/*_hang.log; do
+  [ -f "$log" ] || continue
+  sed 's/^/hung: /' "$log"
 done
 echo "total: $passed passed, $failed failed, $skipped skipped"
 exit $status
