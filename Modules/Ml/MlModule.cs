@@ -34,7 +34,9 @@ public static class MlModule
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<MicroBatcher>();
         services.AddSingleton<PolicyStore>();
-        services.AddSingleton<IModerator, Moderator>();
+        services.AddSingleton<PolicyDrafts>();
+        services.AddSingleton<Moderator>();
+        services.AddSingleton<IModerator>(sp => sp.GetRequiredService<Moderator>());
         services.AddSingleton<BirbalAI.Platform.Operations.IInstanceFacts, ServingFacts>();
         services.AddValidatedOptions<Datasets.DatasetOptions>(Datasets.DatasetOptions.Section);
         services.AddSingleton<Datasets.Snapshots>();
@@ -87,6 +89,7 @@ public static class MlModule
         PromoteModelVersion.Map(models);
         GetPolicy.Map(ml);
         UpdatePolicy.Map(ml);
+        PolicyDraftsApi.Map(ml);
         WatchedWords.WatchedWordsApi.Map(ml.MapGroup("/watched-words").WithTags("Watched words").RequireAuthorization(Policies.Admin));
         var datasets = ml.MapGroup("/datasets").WithTags("Datasets and training");
         Datasets.ImportExamples.Map(datasets);

@@ -17,9 +17,10 @@ public interface IChatContentSource
     /// (null: from the start), at most <paramref name="limit"/>. Ids are the cursor: a message keeps its id, so a reader that
     /// stores the last id it saw resumes exactly there. With <paramref name="partitions"/> &gt; 1, only the messages of
     /// <paramref name="partition"/> (0-based; by a hash of the id): readers of different partitions never see the same message.
+    /// With <paramref name="since"/>, only those last written at or after it.
     /// </summary>
-    Task<IReadOnlyList<StoredMessage>> MessagesAfterAsync(Guid? after, int limit, int partition, int partitions, CancellationToken ct);
+    Task<IReadOnlyList<StoredMessage>> MessagesAfterAsync(Guid? after, int limit, int partition, int partitions, DateTimeOffset? since, CancellationToken ct);
 
-    /// <summary>How many messages stand now (what a run over all of them will read, give or take what is posted meanwhile).</summary>
-    Task<long> CountAsync(CancellationToken ct);
+    /// <summary>How many messages stand now (what a run over all of them will read, give or take what is posted meanwhile); with <paramref name="since"/>, of those last written since.</summary>
+    Task<long> CountAsync(DateTimeOffset? since, CancellationToken ct);
 }

@@ -12,21 +12,23 @@ namespace BirbalAI.Documents.Review;
 /// <summary>Documents' stored chunks for re-scoring (<see cref="IDocumentContentSource"/>): paged by id, optionally one hash partition of them.</summary>
 sealed class DocumentContentSource(NpgsqlDataSource db) : IDocumentContentSource
 {
-    public async Task<IReadOnlyList<StoredChunk>> ChunksAfterAsync(Guid? after, int limit, int partition, int partitions, CancellationToken ct)
+    public async Task<IReadOnlyList<StoredChunk>> ChunksAfterAsync(Guid? after, int limit, int partition, int partitions, DateTimeOffset? since, CancellationToken ct)
     {
         if (partitions < 1 || partition < 0 || partition >= partitions) throw new ArgumentOutOfRangeException(nameof(partition), $"partition {partition} of {partitions}");
         await using var connection = await db.OpenConnectionAsync(ct);
         var rows = await connection.QueryAsync<Row>(new CommandDefinition(Sql,
-            new { after, Limit = Math.Clamp(limit, 1, 10_000), partition, partitions }, cancellationToken: ct));
+            new { after, Limit = Math.Clamp(limit, 1, 10_000), partition, partitions, Since = since?.UtcDateTime }, cancellationToken: ct));
         return [.. rows.Select(r => new StoredChunk(r.Id, r.DocumentId, r.Text, r.Language, r.Status, r.Action, JsonSerializer.Deserialize<Dictionary<string, float>>(r.Scores)!,
             r.ModelId, r.ModelVersion, r.PolicyVersion, new DateTimeOffset(DateTime.SpecifyKind(r.WrittenAt, DateTimeKind.Utc))))];
     }
 
-    public async Task<long> CountAsync(CancellationToken ct)
+    public async Task<long> CountAsync(DateTimeOffset? since, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "select count(*) from documents.chunks where status in ('approved', 'held', 'rejected')", cancellationToken: ct));
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
+            select count(*) from documents.chunks c join documents.documents d on d.id = c.document_id
+            where c.status in ('approved', 'held', 'rejected') and (@Since::timestamptz is null or d.created_at >= @Since)
+            """, new { Since = since?.UtcDateTime }, cancellationToken: ct));
     }
 
     sealed record Row(Guid Id, Guid DocumentId, string Text, string Language, string Status, string Action, string Scores, Guid ModelId, int ModelVersion, int PolicyVersion,
@@ -37,6 +39,7 @@ sealed class DocumentContentSource(NpgsqlDataSource db) : IDocumentContentSource
         select c.id, c.document_id, c.text, c.language, c.status, c.action, c.scores::text as scores, c.model_id, c.model_version, c.policy_version, d.created_at as written_at
         from documents.chunks c join documents.documents d on d.id = c.document_id
         where c.status in ('approved', 'held', 'rejected') and (@After::uuid is null or c.id > @After)
+          and (@Since::timestamptz is null or d.created_at >= @Since)
           and (@Partitions = 1 or mod(hashtext(c.id::text)::bigint + 2147483648, @Partitions) = @Partition)
         order by c.id limit @Limit
         """;

@@ -148,7 +148,8 @@ sealed class PolicyStore(NpgsqlDataSource db, Broadcasts broadcasts, IAuditLog a
     /// that version is still in force: two admins editing at once do not silently overwrite each other.
     /// </summary>
     public async Task<SaveResult> SaveAsync(IReadOnlyDictionary<string, Thresholds>? thresholds, IReadOnlyCollection<string> categories,
-        int? expectedVersion, string? note, ClaimsPrincipal actor, CancellationToken ct)
+        int? expectedVersion, string? note, ClaimsPrincipal actor, CancellationToken ct,
+        Func<NpgsqlConnection, NpgsqlTransaction, int, Task>? alsoInTransaction = null)
     {
         var errors = ModerationPolicy.Validate(thresholds, categories);
         if (note?.Length > 500) errors = [.. errors, "note: at most 500 characters"];
@@ -168,6 +169,7 @@ sealed class PolicyStore(NpgsqlDataSource db, Broadcasts broadcasts, IAuditLog a
             ["note"] = note,
             ["thresholds"] = row.Thresholds,
         }, tx, ct);
+        if (alsoInTransaction is not null) await alsoInTransaction(connection, tx, row.Version);
         await tx.CommitAsync(ct);
         // The words did not change: the compiled matcher goes on when this replica had the version just replaced,
         // else it reads them (another replica may have changed them since this one last heard).
@@ -178,7 +180,7 @@ sealed class PolicyStore(NpgsqlDataSource db, Broadcasts broadcasts, IAuditLog a
         return new Saved(policy);
     }
 
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     sealed class Row
     {

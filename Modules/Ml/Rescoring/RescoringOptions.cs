@@ -30,4 +30,13 @@ sealed class RescoringOptions
 
     /// <summary>Changed items listed on a run's page (ids and directions only; the owners keep the text).</summary>
     [Range(0, 10_000)] public int ListedChanges { get; set; } = 50;
+
+    /// <summary>Items an impact preview scores at most: past them it stops, and its page says it was capped.</summary>
+    [Range(1, 1_000_000)] public int PreviewMaxItems { get; set; } = 5_000;
+
+    /// <summary>The window an impact preview replays when none is given: content written in the last so many days.</summary>
+    [Range(1, 365)] public int PreviewDays { get; set; } = 7;
+
+    /// <summary>The longest window an impact preview may replay, in days.</summary>
+    [Range(1, 365)] public int PreviewMaxDays { get; set; } = 90;
 }

@@ -37,6 +37,23 @@ sealed class RescoringRun
     public Guid? AppliedBy { get; init; }
     public long Scored { get; init; }
     public long Skipped { get; init; }
+    /// <summary>An impact preview: counts what would change, over content written since <see cref="Since"/>, at most <see cref="MaxItems"/>; never applied.</summary>
+    public bool Preview { get; init; }
+    public Guid? DraftId { get; init; }
+    public string? DraftName { get; init; }
+    /// <summary>The draft's thresholds when the preview started (JSON); null: the policy in force.</summary>
+    public string? Thresholds { get; init; }
+    public DateTime? Since { get; init; }
+    public int? MaxItems { get; init; }
+    /// <summary>An impact preview's items in its window when it started; past <see cref="MaxItems"/> it is capped.</summary>
+    public long? InWindow { get; init; }
+    public bool Capped => InWindow > MaxItems;
+
+    public IReadOnlyDictionary<string, Policy.Thresholds>? DraftThresholds => Thresholds is null ? null
+        : JsonSerializer.Deserialize<Dictionary<string, Policy.Thresholds>>(Thresholds, Policy.PolicyStore.Json);
+
+    /// <summary>What one partition may score: its share of <see cref="MaxItems"/>, rounded up.</summary>
+    public long? PartitionCap => MaxItems is { } max ? (max + Partitions - 1) / Partitions : null;
 
     public bool Active => Status is RescoringRuns.Queued or RescoringRuns.Running;
     public double Share => Total == 0 ? (Active ? 0 : 1) : Math.Clamp((double)(Scored + Skipped) / Total, 0, 1);
@@ -83,19 +100,19 @@ sealed class RescoringSources(IChatContentSource chat, IDocumentContentSource do
 {
     public static readonly IReadOnlyList<string> All = [ContentSources.ChatMessage, ContentSources.DocumentChunk];
 
-    public async Task<IReadOnlyList<ContentItem>> PageAsync(string source, Guid? after, int limit, int partition, int partitions, CancellationToken ct) => source switch
+    public async Task<IReadOnlyList<ContentItem>> PageAsync(string source, Guid? after, int limit, int partition, int partitions, DateTimeOffset? since, CancellationToken ct) => source switch
     {
-        ContentSources.ChatMessage => [.. (await chat.MessagesAfterAsync(after, limit, partition, partitions, ct))
+        ContentSources.ChatMessage => [.. (await chat.MessagesAfterAsync(after, limit, partition, partitions, since, ct))
             .Select(m => new ContentItem(m.MessageId, m.Text, m.Status, m.Action, m.Scores, m.WrittenAt))],
-        ContentSources.DocumentChunk => [.. (await documents.ChunksAfterAsync(after, limit, partition, partitions, ct))
+        ContentSources.DocumentChunk => [.. (await documents.ChunksAfterAsync(after, limit, partition, partitions, since, ct))
             .Select(c => new ContentItem(c.ChunkId, c.Text, c.Status, c.Action, c.Scores, c.WrittenAt))],
         _ => throw new ArgumentOutOfRangeException(nameof(source), source, "not a content source"),
     };
 
-    public Task<long> CountAsync(string source, CancellationToken ct) => source switch
+    public Task<long> CountAsync(string source, DateTimeOffset? since, CancellationToken ct) => source switch
     {
-        ContentSources.ChatMessage => chat.CountAsync(ct),
-        ContentSources.DocumentChunk => documents.CountAsync(ct),
+        ContentSources.ChatMessage => chat.CountAsync(since, ct),
+        ContentSources.DocumentChunk => documents.CountAsync(since, ct),
         _ => throw new ArgumentOutOfRangeException(nameof(source), source, "not a content source"),
     };
 }
@@ -112,10 +129,21 @@ sealed class RescoringRuns(NpgsqlDataSource db, IBackgroundJobClient hangfire, M
 
     public sealed record Started(RescoringRun? Run, string? Error);
 
-    /// <summary>Records the run and its partitions (queued) without handing them to Hangfire; <see cref="StartAsync"/> does both.</summary>
-    public async Task<Started> CreateAsync(string version, IReadOnlyList<string> chosen, string trigger, Guid? by, CancellationToken ct)
+    /// <summary>An impact preview's terms: under <see cref="Draft"/>'s thresholds (null: the policy in force), over the last <see cref="Days"/> days.</summary>
+    public sealed record PreviewTerms(Policy.PolicyDraft? Draft, int Days);
+
+    /// <summary>
+    /// Records the run and its partitions (queued) without handing them to Hangfire; <see cref="StartAsync"/> does both. With
+    /// <paramref name="preview"/>, an impact preview: content written in its window, at most Ml:Rescoring:PreviewMaxItems items.
+    /// </summary>
+    public async Task<Started> CreateAsync(string version, IReadOnlyList<string> chosen, string trigger, Guid? by, CancellationToken ct, PreviewTerms? preview = null)
     {
         var o = options.Value;
+        if (preview is { Days: var days } && (days < 1 || days > o.PreviewMaxDays))
+            return new(null, $"days: from 1 to {o.PreviewMaxDays} (Ml:Rescoring:PreviewMaxDays), not {days}");
+        if (preview?.Draft is { Published: true } published)
+            return new(null, $"draft \"{published.Name}\" was published as policy v{published.PublishedAs}: preview the policy in force instead");
+        DateTimeOffset? since = preview is null ? null : DateTimeOffset.UtcNow.AddDays(-preview.Days);
         if (await registry.FindAsync(version.Trim(), ct) is not { } found) return new(null, $"no model version \"{version}\" (give v3, 3 or its id)");
         var picked = chosen.Select(s => s.Trim()).Where(s => s != "").Distinct().ToList();
         if (picked.Count == 0) return new(null, $"sources: choose at least one of {string.Join(", ", RescoringSources.All)}");
@@ -123,7 +151,9 @@ sealed class RescoringRuns(NpgsqlDataSource db, IBackgroundJobClient hangfire, M
             return new(null, $"no content source \"{unknown}\" (the sources are {string.Join(", ", RescoringSources.All)})");
         picked = [.. RescoringSources.All.Where(picked.Contains)];
         long total = 0;
-        foreach (var source in picked) total += await sources.CountAsync(source, ct);
+        foreach (var source in picked) total += await sources.CountAsync(source, since, ct);
+        var inWindow = total;
+        if (preview is not null) total = Math.Min(total, o.PreviewMaxItems);
         var id = Guid.CreateVersion7();
         await using (var connection = await db.OpenConnectionAsync(ct))
         await using (var tx = await connection.BeginTransactionAsync(ct))
@@ -136,15 +166,18 @@ sealed class RescoringRuns(NpgsqlDataSource db, IBackgroundJobClient hangfire, M
             await connection.ExecuteAsync(new CommandDefinition(InsertSql, new
             {
                 id, by, trigger, VersionId = found.Id, Sources = picked.ToArray(), o.Partitions, o.BatchSize, o.PauseMs, total,
+                Preview = preview is not null, DraftId = preview?.Draft?.Id,
+                Thresholds = preview?.Draft is { } draft ? JsonSerializer.Serialize(draft.Thresholds, Policy.PolicyStore.Json) : null,
+                Since = since?.UtcDateTime, MaxItems = preview is null ? (int?)null : o.PreviewMaxItems, InWindow = preview is null ? (long?)null : inWindow,
             }, tx, cancellationToken: ct));
             await tx.CommitAsync(ct);
         }
         return new(await FindAsync(id, ct), null);
     }
 
-    public async Task<Started> StartAsync(string version, IReadOnlyList<string> chosen, string trigger, Guid? by, CancellationToken ct)
+    public async Task<Started> StartAsync(string version, IReadOnlyList<string> chosen, string trigger, Guid? by, CancellationToken ct, PreviewTerms? preview = null)
     {
-        var created = await CreateAsync(version, chosen, trigger, by, ct);
+        var created = await CreateAsync(version, chosen, trigger, by, ct, preview);
         if (created.Run is { } run)
             for (var p = 0; p < run.Partitions; p++) Enqueue(run.Id, p);
         return created;
@@ -221,6 +254,8 @@ sealed class RescoringRuns(NpgsqlDataSource db, IBackgroundJobClient hangfire, M
         var run = await connection.QuerySingleOrDefaultAsync<RescoringRun>(new CommandDefinition(
             $"{SelectSql} where r.id = @id for update of r", new { id }, tx, cancellationToken: ct));
         if (run is null) return new(0, 0, "No such re-scoring run.", 404);
+        if (run.Preview)
+            return new(0, 0, $"Run #{run.Number} is an impact preview: it only counts what would change and is never applied. Publish the draft policy, or promote the version, to put them in force.", 409);
         if (run.AppliedAt is not null) return new(0, 0, $"Run #{run.Number} was applied already; its verdicts went out once.", 409);
         if (run.Status != Succeeded) return new(0, 0, $"Run #{run.Number} is {run.Status}: only a run that finished can be applied.", 409);
         var (events, verdicts) = (0, 0L);
@@ -267,7 +302,8 @@ sealed class RescoringRuns(NpgsqlDataSource db, IBackgroundJobClient hangfire, M
     /// Stores a batch's results and moves the checkpoint past <paramref name="cursor"/> in one transaction. False when this worker
     /// no longer holds the partition (then nothing is stored). <paramref name="cancel"/>: the run's cancel was requested.
     /// </summary>
-    public async Task<(bool Held, bool Cancel)> CheckpointAsync(Guid runId, int partition, string worker, string source, IReadOnlyList<Scored> scored, int skipped, Guid cursor, CancellationToken ct)
+    public async Task<(bool Held, bool Cancel)> CheckpointAsync(Guid runId, int partition, string worker, string source, IReadOnlyList<Scored> scored, int skipped, Guid cursor,
+        CancellationToken ct, IReadOnlyDictionary<string, Policy.Thresholds>? before = null)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -282,7 +318,7 @@ sealed class RescoringRuns(NpgsqlDataSource db, IBackgroundJobClient hangfire, M
                 OldStatuses = scored.Select(s => s.Item.Status).ToArray(),
                 OldActions = scored.Select(s => s.Item.Action).ToArray(),
                 NewActions = scored.Select(s => s.Verdict.Action.Name()).ToArray(),
-                Changes = scored.Select(s => JsonSerializer.Serialize(Changes(s.Item.Scores, s.Verdict))).ToArray(),
+                Changes = scored.Select(s => JsonSerializer.Serialize(Changes(s.Item.Scores, s.Verdict, before))).ToArray(),
                 Scores = scored.Select(s => JsonSerializer.Serialize(s.Verdict.Scores)).ToArray(),
                 Flagged = scored.Select(s => JsonSerializer.Serialize(Flagged(s.Verdict))).ToArray(),
                 WrittenAt = scored.Select(s => s.Item.WrittenAt.UtcDateTime).ToArray(),
@@ -351,13 +387,18 @@ sealed class RescoringRuns(NpgsqlDataSource db, IBackgroundJobClient hangfire, M
     static Task SettleAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid runId, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition(SettleSql, new { runId }, tx, cancellationToken: ct));
 
-    /// <summary>The categories whose action moves: the stored scores and the new ones, both under the thresholds of the verdict's policy.</summary>
-    public static Dictionary<string, string> Changes(IReadOnlyDictionary<string, float> old, ModerationVerdict verdict)
+    /// <summary>
+    /// The categories whose action moves: the stored scores and the new ones, both under the thresholds of the verdict's policy; with
+    /// <paramref name="beforeThresholds"/> (an impact preview of a draft), the stored scores under those (the policy in force) instead.
+    /// </summary>
+    public static Dictionary<string, string> Changes(IReadOnlyDictionary<string, float> old, ModerationVerdict verdict,
+        IReadOnlyDictionary<string, Policy.Thresholds>? beforeThresholds = null)
     {
         var changes = new Dictionary<string, string>();
         foreach (var c in verdict.Categories)
         {
-            var before = Policy.ModerationPolicy.Decide(old.GetValueOrDefault(c.Category), new Policy.Thresholds(c.ReviewThreshold, c.RejectThreshold));
+            var thresholds = beforeThresholds?.GetValueOrDefault(c.Category) ?? (beforeThresholds is null ? new Policy.Thresholds(c.ReviewThreshold, c.RejectThreshold) : Policy.ModerationPolicy.Unlisted);
+            var before = Policy.ModerationPolicy.Decide(old.GetValueOrDefault(c.Category), thresholds);
             if (before != c.Action) changes[c.Category] = $"{before.Name()}>{c.Action.Name()}";
         }
         return changes;
@@ -371,14 +412,16 @@ sealed class RescoringRuns(NpgsqlDataSource db, IBackgroundJobClient hangfire, M
     sealed record ItemRow(Guid ContentId, string NewAction, string Scores, string Flagged, int PolicyVersion, DateTime WrittenAt);
 
     const string InsertSql = """
-        insert into ml.rescoring_runs (id, number, created_by, trigger, version_id, sources, partitions, batch_size, pause_ms, total)
-        values (@Id, (select coalesce(max(number), 0) + 1 from ml.rescoring_runs), @By, @Trigger, @VersionId, @Sources, @Partitions, @BatchSize, @PauseMs, @Total);
+        insert into ml.rescoring_runs (id, number, created_by, trigger, version_id, sources, partitions, batch_size, pause_ms, total, preview, draft_id, thresholds, since, max_items, in_window)
+        values (@Id, (select coalesce(max(number), 0) + 1 from ml.rescoring_runs), @By, @Trigger, @VersionId, @Sources, @Partitions, @BatchSize, @PauseMs, @Total,
+                @Preview, @DraftId, @Thresholds::jsonb, @Since, @MaxItems, @InWindow);
         insert into ml.rescoring_partitions (run_id, partition) select @Id, p from generate_series(0, @Partitions - 1) p;
         """;
 
     const string SelectSql = """
         select r.id, r.number, r.created_at, r.created_by, r.trigger, r.version_id, v.number as version_number, r.sources, r.partitions, r.batch_size, r.pause_ms,
                r.total, r.status, r.cancel_requested, r.error, r.finished_at, r.applied_at, r.applied_by,
+               r.preview, r.draft_id, (select d.name from ml.policy_drafts d where d.id = r.draft_id) as draft_name, r.thresholds::text as thresholds, r.since, r.max_items, r.in_window,
                coalesce((select sum(p.scored) from ml.rescoring_partitions p where p.run_id = r.id), 0)::bigint as scored,
                coalesce((select sum(p.skipped) from ml.rescoring_partitions p where p.run_id = r.id), 0)::bigint as skipped
         from ml.rescoring_runs r join ml.model_versions v on v.id = r.version_id

@@ -26,11 +26,20 @@ sealed class Moderator(ModelCatalog catalog, MicroBatcher batcher, PolicyStore p
     public async Task<ModerationVerdict> ModerateAsync(string text, CancellationToken ct) =>
         (await ModerateAsync([text], null, ct))[0];
 
-    public async Task<IReadOnlyList<ModerationVerdict>> ModerateAsync(IReadOnlyList<string> texts, Guid? modelVersion, CancellationToken ct)
+    public Task<IReadOnlyList<ModerationVerdict>> ModerateAsync(IReadOnlyList<string> texts, Guid? modelVersion, CancellationToken ct) =>
+        ModerateAsync(texts, modelVersion, null, ct);
+
+    /// <summary>
+    /// With <paramref name="thresholds"/>, under those instead of the policy's (a draft's, for an impact preview); the watched
+    /// words in force still apply, and the verdicts name the policy version in force.
+    /// </summary>
+    public async Task<IReadOnlyList<ModerationVerdict>> ModerateAsync(IReadOnlyList<string> texts, Guid? modelVersion,
+        IReadOnlyDictionary<string, Thresholds>? thresholds, CancellationToken ct)
     {
         if (texts.Count == 0) return [];
         var started = Stopwatch.GetTimestamp();
         var policy = await policies.CurrentAsync(ct);
+        if (thresholds is not null) policy = policy with { Thresholds = thresholds };
         var model = await catalog.AcquireAsync(modelVersion, ct);
         var version = new KeyValuePair<string, object?>("model_version", model.Ref.Number);
         var worst = "error";

@@ -173,7 +173,7 @@ public sealed class RescoringTests : IAsyncLifetime
         var posted = new List<Guid>();
         foreach (var line in lines) posted.Add(await SendAsync(ann, room, line));
         var chat = app.Services.GetRequiredService<IChatContentSource>();
-        var parts = new[] { await chat.MessagesAfterAsync(null, 100, 0, 2, Ct), await chat.MessagesAfterAsync(null, 100, 1, 2, Ct) };
+        var parts = new[] { await chat.MessagesAfterAsync(null, 100, 0, 2, null, Ct), await chat.MessagesAfterAsync(null, 100, 1, 2, null, Ct) };
         Assert.Empty(parts[0].Select(m => m.MessageId).Intersect(parts[1].Select(m => m.MessageId)));
         Assert.Equal(posted.Order(), parts.SelectMany(p => p).Select(m => m.MessageId).Order());
         var big = parts[0].Count >= parts[1].Count ? 0 : 1;   // at least 6 of the 12: several batches of 2
