@@ -27,6 +27,8 @@ static class MlVerbs
 
     const string TrainJobUsage = "ml train-job --snapshot s3 [--kind ngram] [--epochs 25] [--dim 32] [--lr 0.2] [--buckets 200000] [--minn 2] [--maxn 5] [--word-ngrams 2] [--seed 1] [--early-stopping] [--wait]   queue a training job (a worker runs it; --wait follows it to the end)";
 
+    const string RescoreUsage = "ml rescore --version v3 [--sources chat.message,documents.chunk] [--preview [--draft ID] [--days 7]] [--wait]   queue a re-scoring run, or an impact preview (a worker runs it; --wait follows it and prints its summary)";
+    const string RescoreApplyUsage = "ml rescore-apply RUN   apply a finished re-scoring run (its number or id): publishes the new verdicts; the owners hold, never release";
     const string PromoteUsage = "ml promote VERSION   make a registered version (3, v3, birbal-v3 or its id) production on every replica";
 
     public static void Add(IServiceCollection services)
@@ -89,6 +91,54 @@ static class MlVerbs
                 await output.WriteLineAsync($"ml train-job: job #{job.Number} {job.Status}{(job.VersionNumber is { } v ? $": registered v{v}" : job.Error is { } e ? $": {e}" : "")}");
                 return job.Status == TrainingJobs.Succeeded ? 0 : 1;
             }
+        }));
+
+        services.AddCliVerb(new CliVerb("ml rescore", RescoreUsage, async (sp, args, _, output) =>
+        {
+            var runs = sp.GetRequiredService<Rescoring.RescoringRuns>();
+            var sources = args.OptionalOption("--sources", RescoreUsage, null) is { } listed
+                ? listed.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [.. Rescoring.RescoringSources.All];
+            Rescoring.RescoringRuns.PreviewTerms? preview = null;
+            if (args.Contains("--preview"))
+            {
+                Policy.PolicyDraft? draft = null;
+                if (args.OptionalOption("--draft", RescoreUsage, null) is { } id)
+                    draft = (Guid.TryParse(id, out var draftId) ? await sp.GetRequiredService<Policy.PolicyDrafts>().FindAsync(draftId, CancellationToken.None) : null)
+                        ?? throw new CliUsageException($"--draft: no draft policy {id}");
+                var options = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Rescoring.RescoringOptions>>().Value;
+                preview = new(draft, args.IntOption("--days", RescoreUsage, options.PreviewDays, 1, options.PreviewMaxDays));
+            }
+            else if (args.Contains("--draft") || args.Contains("--days")) throw new CliUsageException("--draft and --days are for an impact preview: add --preview");
+            var started = await runs.StartAsync(args.Option("--version", RescoreUsage), sources, "cli", null, CancellationToken.None, preview);
+            if (started.Run is not { } run) throw new CliUsageException(started.Error!);
+            var what = run.Preview ? "impact preview" : "run";
+            await output.WriteLineAsync($"ml rescore: {what} #{run.Number} ({run.Id}) queued: v{run.VersionNumber} over {run.Total} item(s) of {string.Join(", ", run.Sources)}; a worker runs it");
+            if (!args.Contains("--wait")) return 0;
+            while (run.Active)
+            {
+                await Task.Delay(1000);
+                run = (await runs.FindAsync(run.Id, CancellationToken.None))!;
+            }
+            var summary = await runs.SummaryAsync(run.Id, CancellationToken.None);
+            await output.WriteLineAsync($"ml rescore: {what} #{run.Number} {run.Status}: {run.Scored} scored, {run.Skipped} skipped{(run.Error is { } error ? $"; {error}" : "")}");
+            foreach (var d in summary.Directions.Where(d => d.From != d.To))
+                await output.WriteLineAsync(FormattableString.Invariant($"{d.Source}\t{d.From} → {d.To}\t{d.Count}"));
+            await output.WriteLineAsync(FormattableString.Invariant($"ml rescore: {summary.Changed} changed, {summary.Unchanged} unchanged, {summary.WouldHold} approved would be held")
+                + (run.Preview ? "" : run.Status == Rescoring.RescoringRuns.Succeeded ? $"; apply with: ml rescore-apply {run.Number}" : ""));
+            return run.Status == Rescoring.RescoringRuns.Succeeded ? 0 : 1;
+        }));
+
+        services.AddCliVerb(new CliVerb("ml rescore-apply", RescoreApplyUsage, async (sp, args, _, output) =>
+        {
+            if (args is not [var name]) throw new CliUsageException($"usage: {RescoreApplyUsage}");
+            var runs = sp.GetRequiredService<Rescoring.RescoringRuns>();
+            var run = int.TryParse(name.TrimStart('#'), NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? await runs.FindAsync(number, CancellationToken.None)
+                : Guid.TryParse(name, out var id) ? await runs.FindAsync(id, CancellationToken.None) : null;
+            if (run is null) throw new CliUsageException($"no re-scoring run {name} (give its number or id)");
+            var applied = await runs.ApplyAsync(run.Id, null, CancellationToken.None);
+            if (applied.Error is { } refused) throw new CliUsageException(refused);
+            await output.WriteLineAsync($"ml rescore-apply: run #{run.Number} applied: {applied.Verdicts} verdict(s) in {applied.Events} event(s)");
+            return 0;
         }));
 
         services.AddCliVerb(new CliVerb("ml list", "ml list   the registered model versions, newest first", async (sp, _, _, output) =>

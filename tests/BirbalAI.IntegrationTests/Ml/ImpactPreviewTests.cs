@@ -180,6 +180,35 @@ public sealed class ImpactPreviewTests(ImpactPreviewTests.Fixture fixture) : ICl
         Assert.Contains("no draft policy", await RefusedAsync(new { version = $"v{run.VersionNumber}", preview = true, draft = Guid.NewGuid() }));
     }
 
+    [Fact]
+    public async Task The_rescore_verb_queues_a_preview_that_the_workers_run_and_prints_what_would_change()
+    {
+        var settings = BirbalAI.IntegrationTests.Hosting.AppProcess.Settings(app.Database, app.Prefix);
+        var runs = app.Services.GetRequiredService<RescoringRuns>();
+        _ = app.Services;   // the app (and its Hangfire workers) runs: the verb only queues
+
+        await using (var refused = BirbalAI.IntegrationTests.Hosting.AppProcess.Start(settings, "ml", "rescore", "--version", "v1", "--days", "7"))
+        {
+            Assert.Equal(2, await refused.ExitCodeAsync(Patience));
+            Assert.Contains("--draft and --days are for an impact preview: add --preview", refused.Errors);
+        }
+
+        await using var cli = BirbalAI.IntegrationTests.Hosting.AppProcess.Start(settings, "ml", "rescore", "--version", "v1", "--preview", "--days", "30", "--wait");
+        Assert.True(await cli.ExitCodeAsync(Patience) == 0, cli.Errors + cli.Output);
+        var lines = cli.Output.Trim().Split('\n');
+        var number = int.Parse(System.Text.RegularExpressions.Regex.Match(lines[0], "^ml rescore: impact preview #([0-9]+) ").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var run = (await runs.FindAsync(number, Ct))!;
+        Assert.True(run.Preview);
+        Assert.Equal(RescoringRuns.Succeeded, run.Status);
+        var summary = await runs.SummaryAsync(run.Id, Ct);
+        Assert.Equal($"ml rescore: {summary.Changed} changed, {summary.Unchanged} unchanged, {summary.WouldHold} approved would be held", lines[^1]);
+        Assert.Equal(summary.Directions.Count(d => d.From != d.To), lines.Count(l => l.StartsWith("chat.message\t", StringComparison.Ordinal) || l.StartsWith("documents.chunk\t", StringComparison.Ordinal)));
+
+        await using var apply = BirbalAI.IntegrationTests.Hosting.AppProcess.Start(settings, "ml", "rescore-apply", number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(2, await apply.ExitCodeAsync(Patience));
+        Assert.Contains("is an impact preview", apply.Errors);
+    }
+
     async Task<RescoringRun> EndedAsync(RescoringRuns runs, string runUrl)
     {
         var number = int.Parse(runUrl.Split('/').Last(), System.Globalization.CultureInfo.InvariantCulture);
