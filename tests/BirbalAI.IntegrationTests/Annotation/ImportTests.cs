@@ -54,7 +54,8 @@ public sealed class ImportTests(ImportTests.AppFixture fixture) : IClassFixture<
     App? worker;
 
     static BirbalAI.Testing.BirbalApp<Program> Limits(App to) =>
-        to.With("Annotation:MaxImportRows", "5").With("Annotation:ImportJobThresholdBytes", "2048").With("Annotation:MaxImportBytes", "16384");
+        to.With("Annotation:MaxImportRows", "5").With("Annotation:ImportJobThresholdBytes", "2048").With("Annotation:MaxImportBytes", "16384")
+            .With("Annotation:ImportJobAttempts", "2").With("Annotation:ImportJobRetrySeconds", "0");
 
     /// <summary>Starts a worker replica of the app (Hangfire's server, the outbox relay, the consumers), with the same settings.</summary>
     async Task WorkerAsync()
@@ -231,7 +232,6 @@ public sealed class ImportTests(ImportTests.AppFixture fixture) : IClassFixture<
     public async Task A_file_over_the_job_threshold_is_kept_in_the_database_and_imported_by_a_job_on_another_replica_with_its_progress_on_the_project_page_and_one_over_the_size_limit_is_refused()
     {
         var into = await ProjectAsync();
-        string Rows(params string[] texts) => string.Concat(texts.Select(t => JsonSerializer.Serialize(new { text = t }) + "\n"));
         var good = Rows([.. Enumerable.Range(1, 5).Select(i => $"item {i} " + new string('x', 500))]);
         var bad = Rows("fine " + new string('y', 1000), "", "also fine " + new string('z', 1000));
         Assert.True(good.Length > 2048 && bad.Length > 2048);
@@ -265,6 +265,45 @@ public sealed class ImportTests(ImportTests.AppFixture fixture) : IClassFixture<
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
         Assert.Contains("Annotation:MaxImportBytes", await tooLarge.Content.ReadAsStringAsync(Ct));
         Assert.Equal(5, (await LabelledAsync(into)).Count);
+    }
+
+    static string Rows(params string[] texts) => string.Concat(texts.Select(t => JsonSerializer.Serialize(new { text = t }) + "\n"));
+
+    [Fact]
+    public async Task An_import_job_that_fails_every_attempt_or_whose_workers_keep_stopping_ends_failed_with_the_reason_never_running()
+    {
+        var into = await ProjectAsync();
+        var file = Rows([.. Enumerable.Range(1, 5).Select(i => $"item {i} " + new string('x', 500))]);
+        var broken = await ImportAsync("jsonl", file, into: into);
+        var abandoned = await ImportAsync("jsonl", file, into: into);
+        Assert.Equal(HttpStatusCode.Accepted, broken.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, abandoned.StatusCode);
+        var (brokenId, abandonedId) = (Guid.Parse(broken.Headers.Location!.OriginalString.Split('/')[^1]), Guid.Parse(abandoned.Headers.Location!.OriginalString.Split('/')[^1]));
+        await using (var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct))
+        {
+            // The stored import corrupted, so that every attempt throws; the other as a worker that died on the last attempt leaves it (Hangfire runs the job again).
+            await connection.ExecuteAsync("update annotation.imports set format = 'xml' where id = @brokenId", new { brokenId });
+            await connection.ExecuteAsync("update annotation.imports set status = 'running', phase = 'reading', attempts = 2 where id = @abandonedId", new { abandonedId });
+        }
+
+        await WorkerAsync();
+
+        JsonElement failed = default, stopped = default;
+        await Eventually.TrueAsync(async () =>
+        {
+            failed = await admin.GetFromJsonAsync<JsonElement>(broken.Headers.Location, Ct);
+            stopped = await admin.GetFromJsonAsync<JsonElement>(abandoned.Headers.Location, Ct);
+            return failed.GetProperty("status").GetString() == "failed" && stopped.GetProperty("status").GetString() == "failed";
+        }, "both imports failed", TimeSpan.FromSeconds(60), app.Database.DescribeHangfireAsync);
+        Assert.Contains("failed 2 times (Annotation:ImportJobAttempts), last with ArgumentOutOfRangeException", failed.GetProperty("error").GetString());
+        Assert.Contains("its worker stopped before it finished, 2 times", stopped.GetProperty("error").GetString());
+        var attempts = await ScalarAsync<int[]>($"select array_agg(attempts order by attempts) from annotation.imports where project_id = '{into}'");
+        Assert.Equal([2, 3], attempts);   // two attempts; the abandoned one's third claim failed it
+        Assert.Empty(await LabelledAsync(into));
+        Assert.Equal(0, await StoredFilesAsync(into));
+        var page = await (await Accounts.SignedInAsync(app, Roles.Admin)).GetDocumentAsync($"/annotation/projects/{into}");
+        Assert.Equal(["failed", "failed"], page.QuerySelectorAll("#imports tbody tr").Select(r => r.GetAttribute("data-status")));
+        Assert.Contains("last with ArgumentOutOfRangeException", page.QuerySelector("#imports")!.TextContent);
     }
 
     /// <summary>The test of <see cref="ImportedLabelsTests"/>.</summary>
