@@ -267,7 +267,110 @@ public sealed class ImportTests(ImportTests.AppFixture fixture) : IClassFixture<
         Assert.Equal(5, (await LabelledAsync(into)).Count);
     }
 
+    /// <summary>Posts the project page's import form as a browser does (multipart, with the page's antiforgery token): the answer and the page it shows.</summary>
+    static async Task<(HttpResponseMessage Response, AngleSharp.Html.Dom.IHtmlDocument Page)> PageImportAsync(HttpClient browser, Guid into, string format, string file,
+        bool skip = false)
+    {
+        var page = await browser.GetDocumentAsync($"/annotation/projects/{into}");
+        var form = page.QuerySelector("#import-form") ?? throw new InvalidOperationException("no import form on the project page");
+        using var content = new MultipartFormDataContent();
+        foreach (var hidden in form.QuerySelectorAll("input[type=hidden]"))
+            content.Add(new StringContent(hidden.GetAttribute("value") ?? ""), hidden.GetAttribute("name")!);
+        content.Add(new StringContent(format), "format");
+        if (skip) content.Add(new StringContent("true"), "skipBadRows");
+        content.Add(new ByteArrayContent(Encoding.UTF8.GetBytes(file)), "file", $"items.{format}");
+        var response = await browser.PostAsync(form.GetAttribute("action"), content, Ct);
+        return (response, await HtmlForms.ParseAsync(response));
+    }
+
     static string Rows(params string[] texts) => string.Concat(texts.Select(t => JsonSerializer.Serialize(new { text = t }) + "\n"));
+
+    [Fact]
+    public async Task An_Admin_imports_on_the_project_page_and_sees_how_many_or_the_bad_rows_by_line_and_an_Annotator_cannot()
+    {
+        var browser = await Accounts.SignedInAsync(app, Roles.Admin);
+        const string file = "{\"text\": \"page one\"}\n{\"text\": \"\"}\n{\"text\": \"page two\", \"categories\": [\"no such\"]}\n{\"text\": \"page three\"}\n";
+
+        var (refused, refusedPage) = await PageImportAsync(browser, project, "jsonl", file);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("2 bad rows in items.jsonl; nothing was imported", refusedPage.QuerySelector("[role=alert]")!.TextContent);
+        var lines = refusedPage.QuerySelectorAll("#import-errors tbody tr").ToList();
+        Assert.Equal(["2", "3"], lines.Select(r => r.GetAttribute("data-line")));
+        Assert.Contains("text is missing or empty", lines[0].TextContent);
+        Assert.Contains("not a category of this project: no such", lines[1].TextContent);
+        Assert.Empty(await TasksAsync());
+
+        var (skipped, skippedPage) = await PageImportAsync(browser, project, "jsonl", file, skip: true);
+        Assert.Equal(HttpStatusCode.OK, skipped.StatusCode);
+        Assert.Equal("2 imported from items.jsonl; 2 bad rows skipped (listed below).", skippedPage.QuerySelector("#result")!.TextContent);
+        Assert.Equal(["2", "3"], skippedPage.QuerySelectorAll("#import-errors tbody tr").Select(r => r.GetAttribute("data-line")));
+        Assert.Equal(["page one", "page three"], (await TasksAsync()).Select(t => t.Text));
+
+        var (csv, csvPage) = await PageImportAsync(browser, project, "csv", "text,language\nfrom a csv,fr\n");
+        Assert.Equal(HttpStatusCode.OK, csv.StatusCode);
+        Assert.Equal("1 imported from items.csv.", csvPage.QuerySelector("#result")!.TextContent);
+        Assert.Contains(("from a csv", "fr"), await TasksAsync());
+
+        // The limits the API has, refused on the page with the setting named; a large file is queued and listed under Large imports (no worker runs here).
+        var (tooMany, tooManyPage) = await PageImportAsync(browser, project, "jsonl", Rows([.. Enumerable.Range(0, 6).Select(i => $"row {i}")]));
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Contains("Annotation:MaxImportRows", tooManyPage.QuerySelector("[role=alert]")!.TextContent);
+        var (tooLarge, tooLargePage) = await PageImportAsync(browser, project, "jsonl", Rows(new string('w', 17_000)));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        Assert.Contains("Annotation:MaxImportBytes", tooLargePage.QuerySelector("[role=alert]")!.TextContent);
+        var (unformatted, unformattedPage) = await PageImportAsync(browser, project, "xml", "<x/>");
+        Assert.Equal(HttpStatusCode.BadRequest, unformatted.StatusCode);
+        Assert.Contains("format: jsonl, csv or labelstudio", unformattedPage.QuerySelector("[role=alert]")!.TextContent);
+        var (empty, emptyPage) = await PageImportAsync(browser, project, "jsonl", "");
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        Assert.Contains("Choose a file to import.", emptyPage.QuerySelector("[role=alert]")!.TextContent);
+        Assert.Equal(3, (await TasksAsync()).Count);
+        var (queued, queuedPage) = await PageImportAsync(browser, project, "jsonl", Rows([.. Enumerable.Range(1, 5).Select(i => $"large {i} " + new string('x', 500))]));
+        Assert.Equal(HttpStatusCode.OK, queued.StatusCode);
+        Assert.Contains("queued as a job", queuedPage.QuerySelector("#result")!.TextContent);
+        Assert.Single(queuedPage.QuerySelectorAll("#imports tbody tr[data-status=queued]"));
+        Assert.Null((await browser.GetDocumentAsync($"/annotation/projects/{ProjectAccess.ModerationId}")).QuerySelector("#import-form"));   // it takes its tasks from Chat
+
+        // An Annotator of the project sees neither the form nor the export, and posting the form anyway (with a valid antiforgery token) is denied.
+        var (annotatorId, annotatorEmail) = await Accounts.CreateAsync(app, Roles.Annotator);
+        Assert.True((await admin.PostAsJsonAsync($"/api/annotation/projects/{project}/members", new { userId = annotatorId }, Ct)).IsSuccessStatusCode);
+        var annotator = await Accounts.SignInAsync(app, annotatorEmail);
+        var theirs = await annotator.GetDocumentAsync($"/annotation/projects/{project}");
+        Assert.NotNull(theirs.QuerySelector("#progress"));
+        Assert.Null(theirs.QuerySelector("#import-form"));
+        Assert.Null(theirs.QuerySelector("#export"));
+        using var forged = new MultipartFormDataContent
+        {
+            { new StringContent(theirs.QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!), "__RequestVerificationToken" },
+            { new StringContent("jsonl"), "format" },
+            { new ByteArrayContent(Encoding.UTF8.GetBytes(Rows("by an annotator"))), "file", "items.jsonl" },
+        };
+        var denied = await annotator.PostAsync($"/annotation/projects/{project}?handler=Import", forged, Ct);
+        Assert.Equal(HttpStatusCode.Redirect, denied.StatusCode);
+        Assert.Equal("/account/denied", denied.Headers.Location!.AbsolutePath);
+        Assert.DoesNotContain(await TasksAsync(), t => t.Text == "by an annotator");
+    }
+
+    [Fact]
+    public async Task The_project_pages_export_links_download_what_the_API_exports()
+    {
+        var source = await ProjectAsync();
+        Assert.Equal(HttpStatusCode.OK, (await ImportAsync("labelstudio", Fixture("labelstudio-tasks.json"), into: source)).StatusCode);
+        var browser = await Accounts.SignedInAsync(app, Roles.Admin);
+
+        var links = (await browser.GetDocumentAsync($"/annotation/projects/{source}")).QuerySelectorAll("#export a").ToList();
+
+        Assert.Equal(["jsonl", "csv", "labelstudio"], links.Select(a => a.GetAttribute("data-format")));
+        foreach (var link in links)
+        {
+            var download = await browser.GetAsync(link.GetAttribute("href"), Ct);
+            Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+            Assert.StartsWith($"labels-{source}.", download.Content.Headers.ContentDisposition!.FileNameStar ?? download.Content.Headers.ContentDisposition.FileName);
+            var exported = await ExportAsync(source, link.GetAttribute("data-format")!);
+            Assert.Contains("people like you should be banned from the market", exported);   // the two accepted labels, not an empty file
+            Assert.Equal(exported, await download.Content.ReadAsStringAsync(Ct));
+        }
+    }
 
     [Fact]
     public async Task An_import_job_that_fails_every_attempt_or_whose_workers_keep_stopping_ends_failed_with_the_reason_never_running()
