@@ -184,6 +184,9 @@ static class ImportTasks
     {
         if (row.Error is not null) return row.Error;
         if (string.IsNullOrWhiteSpace(row.Text)) return "text is missing or empty";
+        // PostgreSQL stores no NUL in text or jsonb: without this check the whole import would fail at the insert, not report the row.
+        if (row.Text.Contains('\0') || row.Language?.Contains('\0') == true || row.Labels.Any(l => l.By.Contains('\0')))
+            return "contains a NUL character (\\u0000), which cannot be stored";
         if (row.Text.Length > o.MaxItemLength) return $"text has {row.Text.Length} characters; the limit is {o.MaxItemLength} (Annotation:MaxItemLength)";
         if (row.Language is { Length: > 20 }) return "language is a language tag (\"en\", \"hi-Latn\")";
         foreach (var label in row.Labels)

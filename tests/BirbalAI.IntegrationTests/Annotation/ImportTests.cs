@@ -127,18 +127,19 @@ public sealed class ImportTests(ImportTests.AppFixture fixture) : IClassFixture<
     [Fact]
     public async Task A_bad_row_commits_nothing_and_is_reported_by_line_unless_bad_rows_are_skipped()
     {
-        const string file = "{\"text\": \"good one\"}\n{\"text\": \"\"}\nnot json\n{\"text\": \"good two\"}\n";
+        const string file = "{\"text\": \"good one\"}\n{\"text\": \"\"}\nnot json\n{\"text\": \"good two\"}\n{\"text\": \"a \\u0000 in it\"}\n";
 
         var refused = await ImportAsync("jsonl", file);
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         var problem = await refused.Content.ReadFromJsonAsync<JsonElement>(Ct);
-        Assert.Equal([2, 3], problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("line").GetInt32()));
+        Assert.Equal([2, 3, 5], problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("line").GetInt32()));
+        Assert.Contains("line 5: contains a NUL character", problem.GetProperty("detail").GetString());   // a row PostgreSQL cannot store, not a failed import
         Assert.Contains("line 2: text is missing or empty", problem.GetProperty("detail").GetString());
         Assert.Empty(await TasksAsync());
 
         var skipped = await (await ImportAsync("jsonl", file, skip: true)).Content.ReadFromJsonAsync<JsonElement>(Ct);
         Assert.Equal(2, skipped.GetProperty("imported").GetInt32());
-        Assert.Equal([2, 3], skipped.GetProperty("skipped").EnumerateArray().Select(e => e.GetProperty("line").GetInt32()));
+        Assert.Equal([2, 3, 5], skipped.GetProperty("skipped").EnumerateArray().Select(e => e.GetProperty("line").GetInt32()));
         Assert.Equal(["good one", "good two"], (await TasksAsync()).Select(t => t.Text));
     }
 
