@@ -202,7 +202,15 @@ public sealed class AnnotationFlowTests : IAsyncLifetime
         await PersonAsync("ada@example.org", "Ada Admin", "Admin");
         var ada = await SignInAsync("ada@example.org");
         await ada.GotoAsync(new Uri(app.Address, $"/annotation/projects/{project}").ToString());
-        await ada.GetByLabel("File to import", new() { Exact = false }).SetInputFilesAsync(new FilePayload
+        await ada.GetByLabel("File to import").SetInputFilesAsync(new FilePayload
+        {
+            Name = "bad.jsonl", MimeType = "application/x-ndjson", Buffer = System.Text.Encoding.UTF8.GetBytes("{\"text\": \"fine\"}\n{\"text\": \"\"}\n"),
+        });
+        await ada.GetByRole(AriaRole.Button, new() { Name = "Import", Exact = true }).ClickAsync();
+        await Expect(ada.Locator("[role=alert]")).ToContainTextAsync("1 bad row in bad.jsonl; nothing was imported.");
+        await Expect(ada.Locator("#import-errors tr[data-line='2']")).ToContainTextAsync("text is missing or empty");
+        await ada.Locator("#import-export").ScreenshotAsync(new() { Path = Shot("annotation-import-refused.png") });
+        await ada.GetByLabel("File to import").SetInputFilesAsync(new FilePayload
         {
             Name = "more.jsonl", MimeType = "application/x-ndjson",
             Buffer = System.Text.Encoding.UTF8.GetBytes("{\"text\": \"see you at the fete\"}\n{\"text\": \"go back where you came from\", \"language\": \"en\"}\n"),

@@ -59,19 +59,21 @@ sealed class ProjectModel(NpgsqlDataSource db, IOptions<AnnotationOptions> optio
             if (submitted.Report is { } report)
             {
                 BadRows = report.Skipped;
-                Message = $"{report.Imported} imported from {name}" + (report.Skipped.Count > 0 ? $"; {report.Skipped.Count} bad rows skipped (listed below)." : ".");
+                Message = $"{report.Imported} imported from {name}" + (report.Skipped.Count > 0 ? $"; {BadRowCount(report.Skipped.Count)} skipped (listed below)." : ".");
             }
             else if (submitted.Queued is { } queued)
                 Message = $"{name} ({queued.Bytes / 1024} KiB) is over Annotation:ImportJobThresholdBytes: queued as a job; follow it under Large imports (reload).";
             else if (submitted.Invalid is { Errors: [_, ..] errors })
             {
                 BadRows = errors;
-                this.Refuse($"{errors.Count} bad rows in {name}; nothing was imported. Fix them, or tick \"Skip bad rows\" to import the others.");
+                this.Refuse($"{BadRowCount(errors.Count)} in {name}; nothing was imported. Fix them, or tick \"Skip bad rows\" to import the others.");
             }
             else this.Refuse(submitted.Error!, submitted.Status);
         }
         return await LoadAsync(projectId, ct) ? Page() : NotFound();
     }
+
+    static string BadRowCount(int n) => n == 1 ? "1 bad row" : $"{n} bad rows";
 
     async Task<bool> LoadAsync(Guid projectId, CancellationToken ct)
     {
