@@ -116,6 +116,6 @@ sealed class ImportTasksJob(NpgsqlDataSource db, IBackgroundJobClient jobs, IOpt
 
     const string FailedSql = """
         update annotation.imports set status = 'failed', phase = null, error = @Error, errors = @Errors::jsonb, file = null, finished_at = now()
-        where id = @ImportId
+        where id = @ImportId and status <> 'done'   -- an error after the commit leaves a done import done
         """;
 }
