@@ -46,6 +46,12 @@ sealed class AnnotationOptions : IValidatableObject
     /// <summary>Import files larger than this (bytes) run as a Hangfire job with progress on the project page; smaller ones at once.</summary>
     [Range(0, 1024L * 1024 * 1024)] public long ImportJobThresholdBytes { get; set; } = 256 * 1024;
 
+    /// <summary>Attempts a large import's job makes when it fails (an error, or its worker stopping before it finished); after the last the import is failed with the reason.</summary>
+    [Range(1, 20)] public int ImportJobAttempts { get; set; } = 3;
+
+    /// <summary>Seconds before a failed import job tries again (0: at once).</summary>
+    [Range(0, 24 * 60 * 60)] public int ImportJobRetrySeconds { get; set; } = 60;
+
     /// <summary>Characters of one imported item's text.</summary>
     [Range(1, 100_000)] public int MaxItemLength { get; set; } = 20_000;
 

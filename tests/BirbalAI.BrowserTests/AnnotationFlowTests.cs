@@ -11,7 +11,8 @@ namespace BirbalAI.BrowserTests;
 
 /// <summary>
 /// The review workspace in a browser: an annotator decides three held chat messages with the keyboard only (severe ones
-/// blurred until revealed), a released one appears live in the room, and a reviewer takes a second look (accept, correct).
+/// blurred until revealed), a released one appears live in the room, and a reviewer takes a second look (accept, correct);
+/// two annotators label a project whose page shows their agreement, and an Admin imports more lines into it there.
 /// </summary>
 public sealed class AnnotationFlowTests : IAsyncLifetime
 {
@@ -196,5 +197,28 @@ public sealed class AnnotationFlowTests : IAsyncLifetime
                 select n.severities::text from annotation.annotations n join annotation.tasks t on t.id = n.task_id
                 where t.project_id = @project and t.text = 'you people are vermin' and n.user_name = 'Ana Annotator'
                 """, new { project }));
+
+        // An Admin imports two more lines into it on the project page and sees how many came in.
+        await PersonAsync("ada@example.org", "Ada Admin", "Admin");
+        var ada = await SignInAsync("ada@example.org");
+        await ada.GotoAsync(new Uri(app.Address, $"/annotation/projects/{project}").ToString());
+        await ada.GetByLabel("File to import").SetInputFilesAsync(new FilePayload
+        {
+            Name = "bad.jsonl", MimeType = "application/x-ndjson", Buffer = System.Text.Encoding.UTF8.GetBytes("{\"text\": \"fine\"}\n{\"text\": \"\"}\n"),
+        });
+        await ada.GetByRole(AriaRole.Button, new() { Name = "Import", Exact = true }).ClickAsync();
+        await Expect(ada.Locator("[role=alert]")).ToContainTextAsync("1 bad row in bad.jsonl; nothing was imported.");
+        await Expect(ada.Locator("#import-errors tr[data-line='2']")).ToContainTextAsync("text is missing or empty");
+        await ada.Locator("#import-export").ScreenshotAsync(new() { Path = Shot("annotation-import-refused.png") });
+        await ada.GetByLabel("File to import").SetInputFilesAsync(new FilePayload
+        {
+            Name = "more.jsonl", MimeType = "application/x-ndjson",
+            Buffer = System.Text.Encoding.UTF8.GetBytes("{\"text\": \"see you at the fete\"}\n{\"text\": \"go back where you came from\", \"language\": \"en\"}\n"),
+        });
+        await ada.GetByLabel("Format").SelectOptionAsync("jsonl");
+        await ada.GetByRole(AriaRole.Button, new() { Name = "Import", Exact = true }).ClickAsync();
+        await Expect(ada.Locator("#result")).ToHaveTextAsync("2 imported from more.jsonl.");
+        await Expect(ada.Locator("#export a")).ToHaveCountAsync(3);
+        await ada.ScreenshotAsync(new() { Path = Shot("annotation-import.png"), FullPage = true });
     }
 }

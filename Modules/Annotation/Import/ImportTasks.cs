@@ -46,42 +46,61 @@ static class ImportTasks
     }
 
     static async Task<Results<Ok<Report>, Accepted<ImportStatus>, ProblemHttpResult>> Handle(Guid projectId, string? format, bool? skipBadRows, HttpRequest request,
-        ClaimsPrincipal user, NpgsqlDataSource db, IOptions<AnnotationOptions> options, IBackgroundJobClient jobs, CancellationToken ct)
+        ClaimsPrincipal user, NpgsqlDataSource db, IOptions<AnnotationOptions> options, IBackgroundJobClient jobs, CancellationToken ct) =>
+        await SubmitAsync(db, jobs, user, projectId, format, skipBadRows == true, request.Body, request.ContentLength, options.Value, ct) switch
+        {
+            { Report: { } report } => TypedResults.Ok(report),
+            { Queued: { } queued } => TypedResults.Accepted($"/api/annotation/imports/{queued.Id}", queued),
+            { Invalid: { } invalid } => Refusal(invalid),
+            var refused => QueueApi.Problem(refused.Status, refused.Error!),
+        };
+
+    /// <summary>
+    /// What an import request came to: imported at once (<see cref="Report"/>), queued as a job (<see cref="Queued"/>), the file
+    /// refused by its rows (<see cref="Invalid"/>: nothing imported), or refused before it was read (<see cref="Status"/>, <see cref="Error"/>).
+    /// </summary>
+    public sealed record Submission(Report? Report = null, ImportStatus? Queued = null, Outcome? Invalid = null, int Status = 200, string? Error = null);
+
+    /// <summary>
+    /// One import file into <paramref name="projectId"/>, for the API and the project page alike: checks the format, the project
+    /// and the size (<paramref name="length"/> when known, else while reading), imports a small file at once and queues one over
+    /// Annotation:ImportJobThresholdBytes as a job.
+    /// </summary>
+    public static async Task<Submission> SubmitAsync(NpgsqlDataSource db, IBackgroundJobClient jobs, ClaimsPrincipal user, Guid projectId, string? format, bool skipBadRows,
+        Stream body, long? length, AnnotationOptions o, CancellationToken ct)
     {
-        if (format is not (ImportFormats.Jsonl or ImportFormats.Csv or ImportFormats.LabelStudio)) return QueueApi.Problem(400, "format: jsonl, csv or labelstudio.");
+        if (format is not (ImportFormats.Jsonl or ImportFormats.Csv or ImportFormats.LabelStudio)) return new(Status: 400, Error: "format: jsonl, csv or labelstudio.");
         await using var connection = await db.OpenConnectionAsync(ct);
-        if (await ProjectAccess.ReachableAsync(connection, projectId, user, ct) is not { } project) return QueueApi.Problem(404, "No such project.");
-        if (project.IsModeration) return QueueApi.Problem(400, "The moderation review project takes its tasks from Chat; import into a labelling project.");
-        var o = options.Value;
-        var tooLarge = QueueApi.Problem(413, $"The file is larger than {o.MaxImportBytes} bytes (Annotation:MaxImportBytes); nothing was imported.");
-        if (request.ContentLength > o.MaxImportBytes) return tooLarge;
+        if (await ProjectAccess.ReachableAsync(connection, projectId, user, ct) is not { } project) return new(Status: 404, Error: "No such project.");
+        if (project.IsModeration) return new(Status: 400, Error: "The moderation review project takes its tasks from Chat; import into a labelling project.");
+        var tooLarge = new Submission(Status: 413, Error: $"The file is larger than {o.MaxImportBytes} bytes (Annotation:MaxImportBytes); nothing was imported.");
+        if (length > o.MaxImportBytes) return tooLarge;
         try
         {
-            var body = request.Body;
-            if (request.ContentLength is not { } length || length > o.ImportJobThresholdBytes)
+            if (length is not { } known || known > o.ImportJobThresholdBytes)
             {
                 // Large, or of unknown length: read up to the limit; past the threshold it becomes a job.
                 var file = new MemoryStream();
                 var buffer = new byte[81920];
-                for (int read; (read = await request.Body.ReadAsync(buffer, ct)) > 0;)
+                for (int read; (read = await body.ReadAsync(buffer, ct)) > 0;)
                 {
                     if (file.Length + read > o.MaxImportBytes) return tooLarge;
                     file.Write(buffer, 0, read);
                 }
                 if (file.Length > o.ImportJobThresholdBytes)
                 {
-                    var id = await QueueAsync(connection, jobs, project.Id, format, skipBadRows == true, file.ToArray(), user, ct);
-                    return TypedResults.Accepted($"/api/annotation/imports/{id}", (await StatusAsync(connection, project.Id, ct)).First(i => i.Id == id));
+                    var id = await QueueAsync(connection, jobs, project.Id, format, skipBadRows, file.ToArray(), user, ct);
+                    return new(Queued: (await StatusAsync(connection, project.Id, ct)).First(i => i.Id == id));
                 }
                 file.Position = 0;
                 body = file;
             }
-            var outcome = await RunAsync(connection, project, format, body, skipBadRows == true, user.UserId(), o, null, null, ct);
-            return outcome.Report is { } report ? TypedResults.Ok(report) : Refusal(outcome);
+            var outcome = await RunAsync(connection, project, format, body, skipBadRows, user.UserId(), o, null, null, ct);
+            return outcome.Report is { } report ? new(Report: report) : new(Invalid: outcome, Status: 400, Error: outcome.Error);
         }
         catch (BadHttpRequestException e)
         {
-            return QueueApi.Problem(e.StatusCode, e.Message);
+            return new(Status: e.StatusCode, Error: e.Message);
         }
     }
 
@@ -165,6 +184,9 @@ static class ImportTasks
     {
         if (row.Error is not null) return row.Error;
         if (string.IsNullOrWhiteSpace(row.Text)) return "text is missing or empty";
+        // PostgreSQL stores no NUL in text or jsonb: without this check the whole import would fail at the insert, not report the row.
+        if (row.Text.Contains('\0') || row.Language?.Contains('\0') == true || row.Labels.Any(l => l.By.Contains('\0')))
+            return "contains a NUL character (\\u0000), which cannot be stored";
         if (row.Text.Length > o.MaxItemLength) return $"text has {row.Text.Length} characters; the limit is {o.MaxItemLength} (Annotation:MaxItemLength)";
         if (row.Language is { Length: > 20 }) return "language is a language tag (\"en\", \"hi-Latn\")";
         foreach (var label in row.Labels)

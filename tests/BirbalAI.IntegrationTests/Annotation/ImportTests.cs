@@ -54,7 +54,8 @@ public sealed class ImportTests(ImportTests.AppFixture fixture) : IClassFixture<
     App? worker;
 
     static BirbalAI.Testing.BirbalApp<Program> Limits(App to) =>
-        to.With("Annotation:MaxImportRows", "5").With("Annotation:ImportJobThresholdBytes", "2048").With("Annotation:MaxImportBytes", "16384");
+        to.With("Annotation:MaxImportRows", "5").With("Annotation:ImportJobThresholdBytes", "2048").With("Annotation:MaxImportBytes", "16384")
+            .With("Annotation:ImportJobAttempts", "2").With("Annotation:ImportJobRetrySeconds", "0");
 
     /// <summary>Starts a worker replica of the app (Hangfire's server, the outbox relay, the consumers), with the same settings.</summary>
     async Task WorkerAsync()
@@ -126,18 +127,19 @@ public sealed class ImportTests(ImportTests.AppFixture fixture) : IClassFixture<
     [Fact]
     public async Task A_bad_row_commits_nothing_and_is_reported_by_line_unless_bad_rows_are_skipped()
     {
-        const string file = "{\"text\": \"good one\"}\n{\"text\": \"\"}\nnot json\n{\"text\": \"good two\"}\n";
+        const string file = "{\"text\": \"good one\"}\n{\"text\": \"\"}\nnot json\n{\"text\": \"good two\"}\n{\"text\": \"a \\u0000 in it\"}\n";
 
         var refused = await ImportAsync("jsonl", file);
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         var problem = await refused.Content.ReadFromJsonAsync<JsonElement>(Ct);
-        Assert.Equal([2, 3], problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("line").GetInt32()));
+        Assert.Equal([2, 3, 5], problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("line").GetInt32()));
+        Assert.Contains("line 5: contains a NUL character", problem.GetProperty("detail").GetString());   // a row PostgreSQL cannot store, not a failed import
         Assert.Contains("line 2: text is missing or empty", problem.GetProperty("detail").GetString());
         Assert.Empty(await TasksAsync());
 
         var skipped = await (await ImportAsync("jsonl", file, skip: true)).Content.ReadFromJsonAsync<JsonElement>(Ct);
         Assert.Equal(2, skipped.GetProperty("imported").GetInt32());
-        Assert.Equal([2, 3], skipped.GetProperty("skipped").EnumerateArray().Select(e => e.GetProperty("line").GetInt32()));
+        Assert.Equal([2, 3, 5], skipped.GetProperty("skipped").EnumerateArray().Select(e => e.GetProperty("line").GetInt32()));
         Assert.Equal(["good one", "good two"], (await TasksAsync()).Select(t => t.Text));
     }
 
@@ -231,7 +233,6 @@ public sealed class ImportTests(ImportTests.AppFixture fixture) : IClassFixture<
     public async Task A_file_over_the_job_threshold_is_kept_in_the_database_and_imported_by_a_job_on_another_replica_with_its_progress_on_the_project_page_and_one_over_the_size_limit_is_refused()
     {
         var into = await ProjectAsync();
-        string Rows(params string[] texts) => string.Concat(texts.Select(t => JsonSerializer.Serialize(new { text = t }) + "\n"));
         var good = Rows([.. Enumerable.Range(1, 5).Select(i => $"item {i} " + new string('x', 500))]);
         var bad = Rows("fine " + new string('y', 1000), "", "also fine " + new string('z', 1000));
         Assert.True(good.Length > 2048 && bad.Length > 2048);
@@ -265,6 +266,148 @@ public sealed class ImportTests(ImportTests.AppFixture fixture) : IClassFixture<
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
         Assert.Contains("Annotation:MaxImportBytes", await tooLarge.Content.ReadAsStringAsync(Ct));
         Assert.Equal(5, (await LabelledAsync(into)).Count);
+    }
+
+    /// <summary>Posts the project page's import form as a browser does (multipart, with the page's antiforgery token): the answer and the page it shows.</summary>
+    static async Task<(HttpResponseMessage Response, AngleSharp.Html.Dom.IHtmlDocument Page)> PageImportAsync(HttpClient browser, Guid into, string format, string file,
+        bool skip = false)
+    {
+        var page = await browser.GetDocumentAsync($"/annotation/projects/{into}");
+        var form = page.QuerySelector("#import-form") ?? throw new InvalidOperationException("no import form on the project page");
+        using var content = new MultipartFormDataContent();
+        foreach (var hidden in form.QuerySelectorAll("input[type=hidden]"))
+            content.Add(new StringContent(hidden.GetAttribute("value") ?? ""), hidden.GetAttribute("name")!);
+        content.Add(new StringContent(format), "format");
+        if (skip) content.Add(new StringContent("true"), "skipBadRows");
+        content.Add(new ByteArrayContent(Encoding.UTF8.GetBytes(file)), "file", $"items.{format}");
+        var response = await browser.PostAsync(form.GetAttribute("action"), content, Ct);
+        return (response, await HtmlForms.ParseAsync(response));
+    }
+
+    static string Rows(params string[] texts) => string.Concat(texts.Select(t => JsonSerializer.Serialize(new { text = t }) + "\n"));
+
+    [Fact]
+    public async Task An_Admin_imports_on_the_project_page_and_sees_how_many_or_the_bad_rows_by_line_and_an_Annotator_cannot()
+    {
+        var browser = await Accounts.SignedInAsync(app, Roles.Admin);
+        const string file = "{\"text\": \"page one\"}\n{\"text\": \"\"}\n{\"text\": \"page two\", \"categories\": [\"no such\"]}\n{\"text\": \"page three\"}\n";
+
+        var (refused, refusedPage) = await PageImportAsync(browser, project, "jsonl", file);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("2 bad rows in items.jsonl; nothing was imported", refusedPage.QuerySelector("[role=alert]")!.TextContent);
+        var lines = refusedPage.QuerySelectorAll("#import-errors tbody tr").ToList();
+        Assert.Equal(["2", "3"], lines.Select(r => r.GetAttribute("data-line")));
+        Assert.Contains("text is missing or empty", lines[0].TextContent);
+        Assert.Contains("not a category of this project: no such", lines[1].TextContent);
+        Assert.Empty(await TasksAsync());
+
+        var (skipped, skippedPage) = await PageImportAsync(browser, project, "jsonl", file, skip: true);
+        Assert.Equal(HttpStatusCode.OK, skipped.StatusCode);
+        Assert.Equal("2 imported from items.jsonl; 2 bad rows skipped (listed below).", skippedPage.QuerySelector("#result")!.TextContent);
+        Assert.Equal(["2", "3"], skippedPage.QuerySelectorAll("#import-errors tbody tr").Select(r => r.GetAttribute("data-line")));
+        Assert.Equal(["page one", "page three"], (await TasksAsync()).Select(t => t.Text));
+
+        var (csv, csvPage) = await PageImportAsync(browser, project, "csv", "text,language\nfrom a csv,fr\n");
+        Assert.Equal(HttpStatusCode.OK, csv.StatusCode);
+        Assert.Equal("1 imported from items.csv.", csvPage.QuerySelector("#result")!.TextContent);
+        Assert.Contains(("from a csv", "fr"), await TasksAsync());
+
+        // The limits the API has, refused on the page with the setting named; a large file is queued and listed under Large imports (no worker runs here).
+        var (tooMany, tooManyPage) = await PageImportAsync(browser, project, "jsonl", Rows([.. Enumerable.Range(0, 6).Select(i => $"row {i}")]));
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Contains("Annotation:MaxImportRows", tooManyPage.QuerySelector("[role=alert]")!.TextContent);
+        var (tooLarge, tooLargePage) = await PageImportAsync(browser, project, "jsonl", Rows(new string('w', 17_000)));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        Assert.Contains("Annotation:MaxImportBytes", tooLargePage.QuerySelector("[role=alert]")!.TextContent);
+        var (unformatted, unformattedPage) = await PageImportAsync(browser, project, "xml", "<x/>");
+        Assert.Equal(HttpStatusCode.BadRequest, unformatted.StatusCode);
+        Assert.Contains("format: jsonl, csv or labelstudio", unformattedPage.QuerySelector("[role=alert]")!.TextContent);
+        var (empty, emptyPage) = await PageImportAsync(browser, project, "jsonl", "");
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        Assert.Contains("Choose a file to import.", emptyPage.QuerySelector("[role=alert]")!.TextContent);
+        Assert.Equal(3, (await TasksAsync()).Count);
+        var (queued, queuedPage) = await PageImportAsync(browser, project, "jsonl", Rows([.. Enumerable.Range(1, 5).Select(i => $"large {i} " + new string('x', 500))]));
+        Assert.Equal(HttpStatusCode.OK, queued.StatusCode);
+        Assert.Contains("queued as a job", queuedPage.QuerySelector("#result")!.TextContent);
+        Assert.Single(queuedPage.QuerySelectorAll("#imports tbody tr[data-status=queued]"));
+        Assert.Null((await browser.GetDocumentAsync($"/annotation/projects/{ProjectAccess.ModerationId}")).QuerySelector("#import-form"));   // it takes its tasks from Chat
+
+        // An Annotator of the project sees neither the form nor the export, and posting the form anyway (with a valid antiforgery token) is denied.
+        var (annotatorId, annotatorEmail) = await Accounts.CreateAsync(app, Roles.Annotator);
+        Assert.True((await admin.PostAsJsonAsync($"/api/annotation/projects/{project}/members", new { userId = annotatorId }, Ct)).IsSuccessStatusCode);
+        var annotator = await Accounts.SignInAsync(app, annotatorEmail);
+        var theirs = await annotator.GetDocumentAsync($"/annotation/projects/{project}");
+        Assert.NotNull(theirs.QuerySelector("#progress"));
+        Assert.Null(theirs.QuerySelector("#import-form"));
+        Assert.Null(theirs.QuerySelector("#export"));
+        using var forged = new MultipartFormDataContent
+        {
+            { new StringContent(theirs.QuerySelector("input[name=__RequestVerificationToken]")!.GetAttribute("value")!), "__RequestVerificationToken" },
+            { new StringContent("jsonl"), "format" },
+            { new ByteArrayContent(Encoding.UTF8.GetBytes(Rows("by an annotator"))), "file", "items.jsonl" },
+        };
+        var denied = await annotator.PostAsync($"/annotation/projects/{project}?handler=Import", forged, Ct);
+        Assert.Equal(HttpStatusCode.Redirect, denied.StatusCode);
+        Assert.Equal("/account/denied", denied.Headers.Location!.AbsolutePath);
+        Assert.DoesNotContain(await TasksAsync(), t => t.Text == "by an annotator");
+    }
+
+    [Fact]
+    public async Task The_project_pages_export_links_download_what_the_API_exports()
+    {
+        var source = await ProjectAsync();
+        Assert.Equal(HttpStatusCode.OK, (await ImportAsync("labelstudio", Fixture("labelstudio-tasks.json"), into: source)).StatusCode);
+        var browser = await Accounts.SignedInAsync(app, Roles.Admin);
+
+        var links = (await browser.GetDocumentAsync($"/annotation/projects/{source}")).QuerySelectorAll("#export a").ToList();
+
+        Assert.Equal(["jsonl", "csv", "labelstudio"], links.Select(a => a.GetAttribute("data-format")));
+        foreach (var link in links)
+        {
+            var download = await browser.GetAsync(link.GetAttribute("href"), Ct);
+            Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+            Assert.StartsWith($"labels-{source}.", download.Content.Headers.ContentDisposition!.FileNameStar ?? download.Content.Headers.ContentDisposition.FileName);
+            var exported = await ExportAsync(source, link.GetAttribute("data-format")!);
+            Assert.Contains("people like you should be banned from the market", exported);   // the two accepted labels, not an empty file
+            Assert.Equal(exported, await download.Content.ReadAsStringAsync(Ct));
+        }
+    }
+
+    [Fact]
+    public async Task An_import_job_that_fails_every_attempt_or_whose_workers_keep_stopping_ends_failed_with_the_reason_never_running()
+    {
+        var into = await ProjectAsync();
+        var file = Rows([.. Enumerable.Range(1, 5).Select(i => $"item {i} " + new string('x', 500))]);
+        var broken = await ImportAsync("jsonl", file, into: into);
+        var abandoned = await ImportAsync("jsonl", file, into: into);
+        Assert.Equal(HttpStatusCode.Accepted, broken.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, abandoned.StatusCode);
+        var (brokenId, abandonedId) = (Guid.Parse(broken.Headers.Location!.OriginalString.Split('/')[^1]), Guid.Parse(abandoned.Headers.Location!.OriginalString.Split('/')[^1]));
+        await using (var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct))
+        {
+            // The stored import corrupted, so that every attempt throws; the other as a worker that died on the last attempt leaves it (Hangfire runs the job again).
+            await connection.ExecuteAsync("update annotation.imports set format = 'xml' where id = @brokenId", new { brokenId });
+            await connection.ExecuteAsync("update annotation.imports set status = 'running', phase = 'reading', attempts = 2 where id = @abandonedId", new { abandonedId });
+        }
+
+        await WorkerAsync();
+
+        JsonElement failed = default, stopped = default;
+        await Eventually.TrueAsync(async () =>
+        {
+            failed = await admin.GetFromJsonAsync<JsonElement>(broken.Headers.Location, Ct);
+            stopped = await admin.GetFromJsonAsync<JsonElement>(abandoned.Headers.Location, Ct);
+            return failed.GetProperty("status").GetString() == "failed" && stopped.GetProperty("status").GetString() == "failed";
+        }, "both imports failed", TimeSpan.FromSeconds(60), app.Database.DescribeHangfireAsync);
+        Assert.Contains("failed 2 times (Annotation:ImportJobAttempts), last with ArgumentOutOfRangeException", failed.GetProperty("error").GetString());
+        Assert.Contains("its worker stopped before it finished, 2 times", stopped.GetProperty("error").GetString());
+        var attempts = await ScalarAsync<int[]>($"select array_agg(attempts order by attempts) from annotation.imports where project_id = '{into}'");
+        Assert.Equal([2, 3], attempts);   // two attempts; the abandoned one's third claim failed it
+        Assert.Empty(await LabelledAsync(into));
+        Assert.Equal(0, await StoredFilesAsync(into));
+        var page = await (await Accounts.SignedInAsync(app, Roles.Admin)).GetDocumentAsync($"/annotation/projects/{into}");
+        Assert.Equal(["failed", "failed"], page.QuerySelectorAll("#imports tbody tr").Select(r => r.GetAttribute("data-status")));
+        Assert.Contains("last with ArgumentOutOfRangeException", page.QuerySelector("#imports")!.TextContent);
     }
 
     /// <summary>The test of <see cref="ImportedLabelsTests"/>.</summary>

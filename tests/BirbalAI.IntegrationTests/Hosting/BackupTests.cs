@@ -102,7 +102,7 @@ public sealed class BackupTests : IClassFixture<App>, IAsyncLifetime
         await using (var backup = AppProcess.Start(settings, "backup", "--out", archive))
         {
             Assert.True(await backup.ExitCodeAsync(Patience) == 0, backup.Errors);
-            Assert.StartsWith($"backup: schemas annotation, chat, documents, hangfire, identity, ml, platform; 18 migrations; {blobs.Count} disk blob(s) → ", backup.Output.Trim());
+            Assert.StartsWith($"backup: schemas annotation, chat, documents, hangfire, identity, ml, platform; 19 migrations; {blobs.Count} disk blob(s) → ", backup.Output.Trim());
         }
 
         await using var empty = await TestDatabase.CreateEmptyAsync();

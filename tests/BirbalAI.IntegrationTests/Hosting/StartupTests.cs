@@ -76,7 +76,7 @@ public sealed class StartupTests : IAsyncLifetime
         await using (var first = AppProcess.Start(settings, "migrate"))
         {
             Assert.Equal(0, await first.ExitCodeAsync(Patience));
-            Assert.Contains("migrate: applied 18: platform/0001_create_messaging, platform/0002_create_blobs, platform/0003_create_documents, identity/0001_create_identity, identity/0002_create_sessions, ml/0001_create_registry, ml/0002_create_policies, ml/0003_create_watched_words, ml/0004_model_kinds, ml/0005_create_datasets, ml/0006_create_training_jobs, ml/0007_create_rescoring, ml/0008_create_policy_drafts, chat/0001_create_chat, chat/0002_add_watched_words, annotation/0001_create_annotation, annotation/0002_create_imports, documents/0001_create_documents", first.Output);
+            Assert.Contains("migrate: applied 19: platform/0001_create_messaging, platform/0002_create_blobs, platform/0003_create_documents, identity/0001_create_identity, identity/0002_create_sessions, ml/0001_create_registry, ml/0002_create_policies, ml/0003_create_watched_words, ml/0004_model_kinds, ml/0005_create_datasets, ml/0006_create_training_jobs, ml/0007_create_rescoring, ml/0008_create_policy_drafts, chat/0001_create_chat, chat/0002_add_watched_words, annotation/0001_create_annotation, annotation/0002_create_imports, annotation/0003_add_import_attempts, documents/0001_create_documents", first.Output);
         }
         await using (var second = AppProcess.Start(settings, "migrate"))
         {
@@ -100,7 +100,7 @@ public sealed class StartupTests : IAsyncLifetime
         var settings = AppProcess.Settings(empty, prefix);
         settings["Database__MigrateOnStart"] = "false";
         settings["Listen__Web"] = $"http://127.0.0.1:{port}";
-        const string refusal = "start-up refused: 18 migration(s) not applied yet (first: platform/0001_create_messaging) and " +
+        const string refusal = "start-up refused: 19 migration(s) not applied yet (first: platform/0001_create_messaging) and " +
             "Database:MigrateOnStart is false: run `migrate` first (the Helm chart's migration job does).";
 
         await using (var verb = AppProcess.Start(settings, "ml", "list"))
