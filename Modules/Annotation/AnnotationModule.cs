@@ -39,6 +39,7 @@ public static class AnnotationModule
         services.AddEventHandler<MessageWithdrawn, MessageWithdrawnHandler>(Name);
         services.AddEventHandler<BirbalAI.Contracts.Documents.ChunkHeld, ChunkHeldHandler>(Name);
         services.AddEventHandler<BirbalAI.Contracts.Documents.ChunkFlagged, ChunkFlaggedHandler>(Name);
+        services.AddEventHandler<BirbalAI.Contracts.Ml.TasksProposed, TasksProposedHandler>(Name);
         services.AddAdminLink("Review", "/annotation", Policies.Annotator, order: 15);
         return services;
     }

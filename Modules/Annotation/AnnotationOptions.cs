@@ -22,6 +22,9 @@ sealed class AnnotationOptions : IValidatableObject
     /// <summary>Minutes a reserved task stays with its annotator before it goes back to the queue (labelling projects' default).</summary>
     [Range(1, 24 * 60)] public int ReservationMinutes { get; set; } = 15;
 
+    /// <summary>Annotators who label each task of the "Active learning" project (made with it when Ml first proposes tasks).</summary>
+    [Range(1, 20)] public int ActiveLearningOverlap { get; set; } = 2;
+
     /// <summary>Open tasks the queue counts for the progress it shows with every task (more show as "N+"): counting 100,000 each time would cost more than serving the task.</summary>
     [Range(100, 10_000_000)] public int ProgressCountLimit { get; set; } = 10_000;
 

@@ -46,6 +46,8 @@ public static class MlModule
         services.AddValidatedOptions<Training.TrainingOptions>(Training.TrainingOptions.Section);
         services.AddSingleton<Training.TrainingJobs>();
         services.AddTransient<Jobs.TrainModelJob>();
+        services.AddValidatedOptions<ActiveLearning.ActiveLearningOptions>(ActiveLearning.ActiveLearningOptions.Section);
+        services.AddTransient<Jobs.ProposeTasksJob>();
         services.AddTransient<Jobs.RecoverTrainingJobsJob>();
         services.AddTransient<Jobs.AutoTrainJob>();
         services.AddValidatedOptions<Rescoring.RescoringOptions>(Rescoring.RescoringOptions.Section);

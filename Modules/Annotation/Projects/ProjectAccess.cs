@@ -38,6 +38,27 @@ static class ProjectAccess
 
     public const string ModerationName = "Moderation review";
 
+    /// <summary>The labelling project active learning fills (ml.tasks-proposed.v1): made when Ml first proposes tasks, open to every Annotator.</summary>
+    public static readonly Guid ActiveLearningId = Guid.Parse("01990000-0000-7000-8000-00000000a002");
+
+    public const string ActiveLearningName = "Active learning";
+
+    /// <summary>The active-learning project's id: made now if missing (or an Admin's project that already has its name).</summary>
+    public static async Task<Guid> EnsureActiveLearningAsync(NpgsqlConnection connection, NpgsqlTransaction tx, int overlap, int reservationMinutes, CancellationToken ct)
+    {
+        await connection.ExecuteAsync(new CommandDefinition("""
+            insert into annotation.projects (id, name, kind, categories, overlap, reservation_minutes, guidelines, open_to_annotators)
+            values (@Id, @Name, 'labelling', @Categories, @Overlap, @ReservationMinutes, @Guidelines, true)
+            on conflict do nothing
+            """, new
+        {
+            Id = ActiveLearningId, Name = ActiveLearningName, Categories = ModerationCategories.Default.ToArray(), overlap, reservationMinutes, Guidelines = Guidelines.Labelling,
+        }, tx, cancellationToken: ct));
+        return await connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
+            "select id from annotation.projects where id = @Id or name = @Name order by id = @Id desc limit 1", new { Id = ActiveLearningId, Name = ActiveLearningName }, tx,
+            cancellationToken: ct));
+    }
+
     /// <summary>The project if <paramref name="user"/> may reach it, else null (callers answer 404: a project one cannot reach does not exist for them).</summary>
     public static async Task<ProjectRow?> ReachableAsync(NpgsqlConnection connection, Guid projectId, ClaimsPrincipal user, CancellationToken ct, NpgsqlTransaction? tx = null)
     {

@@ -17,7 +17,7 @@ namespace BirbalAI.Ml.Jobs;
 /// cancellation. Hangfire's own retries are off: a dead worker's job is recovered by <see cref="RecoverTrainingJobsJob"/>.
 /// </summary>
 sealed class TrainModelJob(TrainingJobs jobs, Snapshots snapshots, ModelRegistry registry, LanguageDetection languages,
-    IOptions<TrainingOptions> options, ILogger<TrainModelJob> logger)
+    IBackgroundJobClient hangfire, IOptions<TrainingOptions> options, ILogger<TrainModelJob> logger)
 {
     public static string Worker => $"{Environment.MachineName}:{Environment.ProcessId}";
 
@@ -74,6 +74,8 @@ sealed class TrainModelJob(TrainingJobs jobs, Snapshots snapshots, ModelRegistry
             await jobs.FinishAsync(jobId, TrainingJobs.Succeeded, null, version.Id, report, FormattableString.Invariant(
                 $"registered v{version.Number}: {result.Card.Report.EpochsRun} epochs in {result.Card.Report.Seconds:0.0} s{(result.Card.Evaluation is { } e ? $", test macro-F1 {e.MacroF1:0.000}" : "")}"),
                 CancellationToken.None);
+            // Active learning: what the new version is least sure about goes to people (a job of its own: the training stands either way).
+            hangfire.Enqueue<ProposeTasksJob>(j => j.RunAsync(version.Id, CancellationToken.None));
         }
         catch (OperationCanceledException) when (cancelRequested)
         {

@@ -20,7 +20,7 @@ public sealed class TrainingJobTests : IClassFixture<App>
     public TrainingJobTests(App app)
     {
         this.app = app;
-        app.WithStarterModel().With("Ml:Training:HeartbeatSeconds", "1").With("Ml:Training:HeartbeatTimeoutSeconds", "2").With("Ml:Training:MaxAttempts", "2");
+        app.WithStarterModel().With("Ml:ActiveLearning:Budget", "3").With("Chat:SendLimit", "1000").With("Ml:Training:HeartbeatSeconds", "1").With("Ml:Training:HeartbeatTimeoutSeconds", "2").With("Ml:Training:MaxAttempts", "2");
     }
 
     static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -56,6 +56,61 @@ public sealed class TrainingJobTests : IClassFixture<App>
         await Eventually.TrueAsync(async () => (job = await JobAsync(admin, id)).GetProperty("status").GetString() is not ("queued" or "running"),
             "the job ends", timeout ?? TimeSpan.FromSeconds(60));
         return job;
+    }
+
+    [Fact]
+    public async Task A_finished_training_proposes_what_the_new_version_is_least_sure_about_as_active_learning_tasks_once_each()
+    {
+        var (ann, _, _, _) = await Accounts.PersonAsync(app, Roles.Member);
+        var room = (await (await ann.PostAsJsonAsync("/api/chat/rooms", new { name = "active learning", isPrivate = false }, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct))
+            .GetProperty("id").GetGuid();
+        var texts = new[] { "see you at the market", "the bus was late again", "watch your back tonight", "thanks for the garden tips", "you will regret this", "hello all" };
+        var ids = new List<Guid>();
+        foreach (var text in texts)
+        {
+            var sent = await ann.PostAsJsonAsync($"/api/chat/rooms/{room}/messages", new { text }, Ct);
+            Assert.Equal(HttpStatusCode.Created, sent.StatusCode);
+            ids.Add((await sent.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid());
+        }
+        var (admin, snapshot) = await SnapshotAsync(2);
+        // One of them has a person's label already (as an accepted label leaves it): never proposed.
+        await using (var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct))
+            await connection.ExecuteAsync("""
+                insert into ml.examples (id, source, content_id, text, language, categories, origin, labelled_at) values (@Id, 'chat.message', @ContentId, 'hello all', 'en', '{}', 'label', now())
+                """, new { Id = Guid.NewGuid(), ContentId = ids[^1].ToString() });
+
+        var started = await admin.PostAsJsonAsync("/api/ml/training-jobs", new { snapshot, epochs = 3, buckets = 20_000 }, Ct);
+        var job = await FinishedAsync(admin, (await started.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid());
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", job.GetProperty("log").GetString());
+        var version = job.GetProperty("versionId").GetGuid().ToString();
+
+        // The proposal of this version: the budget (Ml:ActiveLearning:Budget = 3 here) of this room's unlabelled messages, each with its reason.
+        await using var db = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
+        string? payload = null;
+        await Eventually.TrueAsync(async () => (payload = await db.ExecuteScalarAsync<string?>(
+            "select payload::text from platform.outbox where wire_name = 'ml.tasks-proposed.v1' and payload->>'modelVersionId' = @version", new { version })) is not null,
+            "the new version proposes tasks", Patience);
+        var proposed = JsonDocument.Parse(payload!).RootElement.GetProperty("tasks").EnumerateArray().ToList();
+        Assert.Equal(3, proposed.Count);
+        var chosen = proposed.Select(t => t.GetProperty("contentId").GetGuid()).ToList();
+        Assert.All(chosen, id => Assert.Contains(id, ids[..^1]));
+        Assert.DoesNotContain(ids[^1], chosen);
+        Assert.All(proposed, t => Assert.Contains(t.GetProperty("category").GetString(), BirbalAI.Ml.Categories.Default));
+
+        // Annotation makes them tasks of its "Active learning" labelling project, once each, even when the same proposal comes again.
+        var project = await db.ExecuteScalarAsync<Guid>("select id from annotation.projects where name = 'Active learning' and kind = 'labelling'");
+        await Eventually.TrueAsync(async () => await db.ExecuteScalarAsync<long>(
+            "select count(*) from annotation.tasks where project_id = @project and content_id = any(@chosen)", new { project, chosen }) == 3, "the proposals are tasks", Patience);
+        var again = JsonSerializer.Deserialize<BirbalAI.Contracts.Ml.TasksProposed>(payload!, IntegrationEvents.Json)!;
+        Guid againId;
+        await using (var tx = await db.BeginTransactionAsync(Ct))
+        {
+            againId = await Outbox.AddAsync(db, tx, again, Ct);
+            await tx.CommitAsync(Ct);
+        }
+        await Eventually.TrueAsync(async () => await db.ExecuteScalarAsync<bool>("select exists (select 1 from platform.inbox where message_id = @againId)", new { againId }),
+            "the repeated proposal is handled", Patience);
+        Assert.Equal(3, await db.ExecuteScalarAsync<long>("select count(*) from annotation.tasks where project_id = @project and content_id = any(@ids)", new { project, ids }));
     }
 
     [Fact]
