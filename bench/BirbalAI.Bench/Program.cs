@@ -21,6 +21,8 @@ if (args is ["watched", var watchedResults, var watchedTexts])
     return BirbalAI.Bench.WatchedWordsBench.Run(watchedResults, watchedTexts);
 if (args is ["annotation", var annotationResults, var annotationApp, var annotationModel])
     return await BirbalAI.Bench.AnnotationBench.RunAsync(annotationResults, annotationApp, annotationModel);
+if (args is ["documents", var documentsResults, var documentsApp, var documentsModel, var documentsEval])
+    return await BirbalAI.Bench.DocumentsBench.RunAsync(documentsResults, documentsApp, documentsModel, documentsEval);
 if (args is ["serving", var servingResults, var appDll, var modelDirectory, ..])
     return await BirbalAI.Bench.ServingBench.RunAsync(servingResults, appDll, modelDirectory);
 

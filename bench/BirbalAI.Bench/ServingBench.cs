@@ -95,7 +95,7 @@ static class ServingBench
     }
 
     /// <summary>The n-gram component of a starter ensemble as an n-gram model folder of its own (the starter itself when it is one).</summary>
-    static string NgramOnly(string modelDirectory)
+    internal static string NgramOnly(string modelDirectory)
     {
         var package = ModelPackage.Read(modelDirectory);
         if (package.Card.Kind == ModelKinds.Ngram) return modelDirectory;

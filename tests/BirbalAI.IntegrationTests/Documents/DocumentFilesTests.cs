@@ -43,6 +43,73 @@ public sealed class DocumentFilesTests
         return builder.Build();
     }
 
+    /// <summary>
+    /// A one-page PDF with an /Encrypt dictionary in its trailer (the standard handler, RC4 40-bit, revision 2), written byte
+    /// by byte. With <paramref name="emptyUserPassword"/> its /U entry is the one an empty user password gives, so a reader
+    /// opens it without asking (as most "protected" PDFs are: printing or copying forbidden); otherwise /U matches no password
+    /// a reader could try.
+    /// </summary>
+    internal static byte[] EncryptedPdf(bool emptyUserPassword)
+    {
+        byte[] padding = [0x28, 0xBF, 0x4E, 0x5E, 0x4E, 0x75, 0x8A, 0x41, 0x64, 0x00, 0x4E, 0x56, 0xFF, 0xFA, 0x01, 0x08,
+            0x2E, 0x2E, 0x00, 0xB6, 0xD0, 0x68, 0x3E, 0x80, 0x2F, 0x0C, 0xA9, 0xFE, 0x64, 0x53, 0x69, 0x7A];
+        var owner = SHA256.HashData("owner password"u8);
+        var id = MD5.HashData("birbal encrypted fixture"u8);
+        const int permissions = -44;   // no printing, no copying
+        var key = MD5.HashData([.. padding, .. owner, .. BitConverter.GetBytes(permissions), .. id])[..5];
+        var user = emptyUserPassword ? Rc4(key, padding) : SHA256.HashData("no password opens this"u8);
+        static string Hex(byte[] bytes) => Convert.ToHexString(bytes);
+        string[] objects =
+        [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+            $"<< /Filter /Standard /V 1 /R 2 /Length 40 /O <{Hex(owner)}> /U <{Hex(user)}> /P {permissions} >>",
+        ];
+        var pdf = new StringBuilder("%PDF-1.4\n");
+        var offsets = new List<int>();
+        for (var i = 0; i < objects.Length; i++)
+        {
+            offsets.Add(pdf.Length);
+            pdf.Append($"{i + 1} 0 obj\n{objects[i]}\nendobj\n");
+        }
+        var xref = pdf.Length;
+        pdf.Append($"xref\n0 {objects.Length + 1}\n0000000000 65535 f \n");
+        foreach (var offset in offsets) pdf.Append($"{offset:D10} 00000 n \n");
+        pdf.Append($"trailer\n<< /Size {objects.Length + 1} /Root 1 0 R /Encrypt 4 0 R /ID [<{Hex(id)}> <{Hex(id)}>] >>\nstartxref\n{xref}\n%%EOF\n");
+        return Encoding.ASCII.GetBytes(pdf.ToString());
+    }
+
+    static byte[] Rc4(byte[] key, byte[] data)
+    {
+        var s = Enumerable.Range(0, 256).Select(i => (byte)i).ToArray();
+        for (int i = 0, j = 0; i < 256; i++)
+        {
+            j = (j + s[i] + key[i % key.Length]) & 255;
+            (s[i], s[j]) = (s[j], s[i]);
+        }
+        var output = new byte[data.Length];
+        for (int n = 0, i = 0, j = 0; n < data.Length; n++)
+        {
+            i = (i + 1) & 255;
+            j = (j + s[i]) & 255;
+            (s[i], s[j]) = (s[j], s[i]);
+            output[n] = (byte)(data[n] ^ s[(s[i] + s[j]) & 255]);
+        }
+        return output;
+    }
+
+    [Fact]
+    public void An_encrypted_pdf_is_refused_as_encrypted_whether_or_not_it_opens_without_a_password()
+    {
+        foreach (var emptyUserPassword in new[] { true, false })
+        {
+            var refused = Assert.Throws<RefusedFileException>(() => Extraction().Extract(EncryptedPdf(emptyUserPassword)));
+            Assert.Equal(422, refused.Status);
+            Assert.Contains("The PDF is encrypted", refused.Message);
+        }
+    }
+
     [Fact]
     public void The_type_comes_from_the_bytes_never_the_name()
     {

@@ -6,6 +6,7 @@ using System.Text.Json;
 using BirbalAI.Contracts.Annotation;
 using BirbalAI.Contracts.Documents;
 using BirbalAI.Contracts.Identity;
+using BirbalAI.Documents.Uploads;
 using BirbalAI.Platform.Configuration;
 using BirbalAI.Platform.Documents;
 using BirbalAI.Platform.Messaging;
@@ -220,23 +221,27 @@ public sealed class DocumentsTests(DocumentsTests.Fixture fixture) : IClassFixtu
         Assert.Equal(1, await ScalarAsync<long>("select count(*) from platform.outbox where wire_name = 'documents.chunk-held.v1' and payload->>'documentId' = @Id", new { Id = id.ToString() }));
     }
 
+    /// <summary>What an upload leaves of <paramref name="owner"/>: document rows, Documents' outbox rows, and bodies without a row.</summary>
+    Task<long> LeftBehindAsync(Person owner) => ScalarAsync<long>("""
+        select (select count(*) from documents.documents where owner_id = @Id)
+             + (select count(*) from platform.outbox where wire_name like 'documents.%' and payload->>'ownerId' = @Id::text)
+             + (select count(*) from platform.documents b where not exists (select 1 from documents.documents d where d.id = b.id))
+        """, new { owner.Id });
+
+    static async Task RefusedAsync(HttpResponseMessage response, HttpStatusCode status, string names)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(names, (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task Refused_files_get_problem_details_naming_the_limit_and_leave_nothing_behind()
     {
         var owner = await PersonAsync();
-        async Task<long> RowsAsync() => await ScalarAsync<long>("""
-            select (select count(*) from documents.documents where owner_id = @Id)
-                 + (select count(*) from platform.outbox where wire_name like 'documents.%' and payload->>'ownerId' = @Id::text)
-                 + (select count(*) from platform.documents b where not exists (select 1 from documents.documents d where d.id = b.id))
-            """, new { owner.Id });
+        Task<long> RowsAsync() => LeftBehindAsync(owner);
         var before = await RowsAsync();
 
-        async Task RefusedAsync(HttpResponseMessage response, HttpStatusCode status, string names)
-        {
-            Assert.Equal(status, response.StatusCode);
-            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            Assert.Contains(names, (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("detail").GetString());
-        }
         await RefusedAsync(await UploadAsync(owner, new byte[400_000]), HttpStatusCode.RequestEntityTooLarge, "Documents:MaxUploadBytes");
         await RefusedAsync(await UploadAsync(owner, [0x7F, 0x45, 0x4C, 0x46, 0, 1, 2, 3], "notes.txt"), HttpStatusCode.UnsupportedMediaType, "Documents:AllowedTypes");
         await RefusedAsync(await UploadAsync(owner, "%PDF-1.7\nbroken"u8.ToArray(), "report.pdf"), HttpStatusCode.UnprocessableEntity, "cannot be read");
@@ -246,6 +251,77 @@ public sealed class DocumentsTests(DocumentsTests.Fixture fixture) : IClassFixtu
 
         foreach (var i in Enumerable.Range(0, 3)) await UploadedAsync(owner, $"page {i} of the garden club notes");
         await RefusedAsync(await UploadAsync(owner, "one too many"u8.ToArray()), HttpStatusCode.Conflict, "Documents:MaxDocumentsPerUser");
+    }
+
+    [Fact]
+    public async Task An_encrypted_pdf_is_refused_with_problem_details_and_leaves_nothing_behind()
+    {
+        var owner = await PersonAsync();
+        Assert.Equal(0, await LeftBehindAsync(owner));
+
+        // Both kinds: one a reader opens without a password (printing and copying "forbidden"), one it cannot open at all.
+        await RefusedAsync(await UploadAsync(owner, DocumentFilesTests.EncryptedPdf(emptyUserPassword: true), "protected.pdf"),
+            HttpStatusCode.UnprocessableEntity, "The PDF is encrypted");
+        await RefusedAsync(await UploadAsync(owner, DocumentFilesTests.EncryptedPdf(emptyUserPassword: false), "locked.pdf"),
+            HttpStatusCode.UnprocessableEntity, "The PDF is encrypted");
+
+        Assert.Equal(0, await LeftBehindAsync(owner));
+        // The same file unencrypted is taken, and written where the count above looks: its row, its body, its outbox row.
+        var taken = await UploadAsync(owner, DocumentFilesTests.Pdf("An unencrypted report"), "report.pdf");
+        Assert.Equal(HttpStatusCode.Created, taken.StatusCode);
+        var id = (await taken.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("document").GetProperty("id").GetGuid();
+        Assert.True(await ScalarAsync<bool>("""
+            select exists (select 1 from documents.documents where id = @id and owner_id = @Owner)
+               and exists (select 1 from platform.documents where id = @id)
+               and exists (select 1 from platform.outbox where wire_name = 'documents.document-uploaded.v1' and payload->>'ownerId' = @Owner::text)
+            """, new { id, Owner = owner.Id }));
+    }
+
+    [Fact]
+    public async Task A_poison_upload_message_is_parked_and_once_requeued_from_the_dead_letters_page_is_processed()
+    {
+        var owner = await PersonAsync();
+        var admin = await Accounts.SignedInAsync(app, Roles.Admin);
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var store = app.Services.GetRequiredService<IDocumentStore>();
+        var encryption = app.Services.GetRequiredService<ContentEncryption>();
+
+        // A document committed with its outbox row but without its body (as when a MongoDB write was lost): every try of the
+        // worker fails, and after RabbitMq:MaxDeliveries tries the message is parked.
+        var id = Guid.CreateVersion7();
+        Guid messageId;
+        await using (var connection = await db.OpenConnectionAsync(Ct))
+        await using (var tx = await connection.BeginTransactionAsync(Ct))
+        {
+            await connection.ExecuteAsync("""
+                insert into documents.documents (id, owner_id, owner_name, title, file_name, type, size, content_hash, status, visibility, key_id)
+                values (@id, @Owner, 'owner', 'lost body', 'lost.txt', 'text', 20, @Hash, 'processing', 'private', @Key)
+                """, new { id, Owner = owner.Id, Hash = id.ToString("N"), Key = encryption.CurrentKeyId }, tx);
+            messageId = await Outbox.AddAsync(connection, tx, new DocumentUploaded(id, owner.Id, DateTimeOffset.UtcNow), Ct);
+            await tx.CommitAsync(Ct);
+        }
+        var row = $"tr[data-message='{messageId}']";
+        var page = await Eventually.ValueAsync(async () =>
+        {
+            var letters = await admin.GetDocumentAsync("/admin/platform/dead-letters");
+            return letters.QuerySelector(row) is null ? null : letters;
+        }, "the upload message is parked in the dead-letter queue", TimeSpan.FromSeconds(30));
+        var reason = page.QuerySelector(row)!.TextContent;
+        Assert.Contains($"documents.DocumentUploadedHandler failed on attempt {app.Services.GetRequiredService<IOptions<RabbitMqOptions>>().Value.MaxDeliveries}", reason);
+        Assert.Contains("has no body", reason);
+        Assert.Equal("processing", await ScalarAsync<string>("select status from documents.documents where id = @id", new { id }));
+        Assert.Equal(0, await ScalarAsync<long>("select count(*) from documents.chunks where document_id = @id", new { id }));
+
+        // The cause fixed (the body is back), an Admin requeues it: the worker processes it, once.
+        await store.PutAsync(UploadDocument.Bodies, id, new DocumentBody(encryption.Seal("found again"u8.ToArray()), encryption.SealText("found again"), encryption.CurrentKeyId), null, null, Ct);
+        var requeued = await admin.SubmitAsync(page, $"{row} form", pageUrl: "/admin/platform/dead-letters");
+        Assert.Equal(HttpStatusCode.OK, requeued.StatusCode);
+        Assert.Contains($"{messageId} is back in its queue", (await HtmlForms.ParseAsync(requeued)).QuerySelector("[role=status]")!.TextContent);
+
+        Assert.Equal("approved", await SettledAsync(owner, id));
+        Assert.Equal(["found again"], (await DocumentAsync(owner, id)).GetProperty("chunks").EnumerateArray().Select(c => c.GetProperty("text").GetString()));
+        Assert.Equal(1, await ScalarAsync<long>("select count(*) from platform.inbox where message_id = @messageId", new { messageId }));
+        Assert.Null((await admin.GetDocumentAsync("/admin/platform/dead-letters")).QuerySelector(row));
     }
 
     [Fact]
