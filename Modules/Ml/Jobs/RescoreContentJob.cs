@@ -26,7 +26,7 @@ sealed class RescoreContentJob(RescoringRuns runs, RescoringSources sources, Mod
         var run = (await runs.FindAsync(runId, ct))!;
         var (sourceIndex, cursor) = (claimed.SourceIndex, claimed.Cursor);
         var draft = run.DraftThresholds;
-        var before = draft is null ? null : (await policies.CurrentAsync(ct)).Thresholds;
+        var before = draft is null ? null : await policies.CurrentAsync(ct);
         var done = claimed.Scored + claimed.Skipped;
         DateTimeOffset? since = run.Since is { } s ? new DateTimeOffset(DateTime.SpecifyKind(s, DateTimeKind.Utc)) : null;
         try

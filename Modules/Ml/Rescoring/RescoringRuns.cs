@@ -303,7 +303,7 @@ sealed class RescoringRuns(NpgsqlDataSource db, IBackgroundJobClient hangfire, M
     /// no longer holds the partition (then nothing is stored). <paramref name="cancel"/>: the run's cancel was requested.
     /// </summary>
     public async Task<(bool Held, bool Cancel)> CheckpointAsync(Guid runId, int partition, string worker, string source, IReadOnlyList<Scored> scored, int skipped, Guid cursor,
-        CancellationToken ct, IReadOnlyDictionary<string, Policy.Thresholds>? before = null)
+        CancellationToken ct, Policy.ModerationPolicy? before = null)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -389,17 +389,16 @@ sealed class RescoringRuns(NpgsqlDataSource db, IBackgroundJobClient hangfire, M
 
     /// <summary>
     /// The categories whose action moves: the stored scores and the new ones, both under the thresholds of the verdict's policy; with
-    /// <paramref name="beforeThresholds"/> (an impact preview of a draft), the stored scores under those (the policy in force) instead.
+    /// <paramref name="before"/> (an impact preview of a draft: the policy in force), the stored scores under its thresholds instead.
     /// </summary>
-    public static Dictionary<string, string> Changes(IReadOnlyDictionary<string, float> old, ModerationVerdict verdict,
-        IReadOnlyDictionary<string, Policy.Thresholds>? beforeThresholds = null)
+    public static Dictionary<string, string> Changes(IReadOnlyDictionary<string, float> old, ModerationVerdict verdict, Policy.ModerationPolicy? before = null)
     {
         var changes = new Dictionary<string, string>();
         foreach (var c in verdict.Categories)
         {
-            var thresholds = beforeThresholds?.GetValueOrDefault(c.Category) ?? (beforeThresholds is null ? new Policy.Thresholds(c.ReviewThreshold, c.RejectThreshold) : Policy.ModerationPolicy.Unlisted);
-            var before = Policy.ModerationPolicy.Decide(old.GetValueOrDefault(c.Category), thresholds);
-            if (before != c.Action) changes[c.Category] = $"{before.Name()}>{c.Action.Name()}";
+            var thresholds = before?.For(c.Category) ?? new Policy.Thresholds(c.ReviewThreshold, c.RejectThreshold);
+            var was = Policy.ModerationPolicy.Decide(old.GetValueOrDefault(c.Category), thresholds);
+            if (was != c.Action) changes[c.Category] = $"{was.Name()}>{c.Action.Name()}";
         }
         return changes;
     }
