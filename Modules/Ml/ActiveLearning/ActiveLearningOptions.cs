@@ -13,7 +13,7 @@ sealed class ActiveLearningOptions
     /// <summary>Tasks one run proposes at most (0: none).</summary>
     [Range(0, 1_000)] public int Budget { get; set; } = 50;
 
-    /// <summary>Stored items a run scores at most to choose from (the newest first is not promised: each source is read in id order within the window).</summary>
+    /// <summary>Stored items a run scores at most to choose from, split between the sources (each read in id order within the window).</summary>
     [Range(1, 100_000)] public int CandidateLimit { get; set; } = 2_000;
 
     /// <summary>Only content written in the last so many days is a candidate.</summary>
